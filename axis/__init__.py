@@ -1,0 +1,1 @@
+"""The broker: registry, intake, routing, delivery, tracking, audit and storage."""

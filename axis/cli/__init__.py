@@ -1,0 +1,49 @@
+"""The ``axis`` command line.
+
+Each command group lives in its own module exposing ``register(subparsers)``;
+this module only assembles them and turns refusals into one sentence on
+stderr and a non-zero exit code. A handler takes the parsed arguments and
+returns an exit code, or a coroutine that returns one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import sys
+from collections.abc import Sequence
+
+from axis.cli import envelope_inspect, envelope_signing, pki, server
+from axis.errors import AxisError
+
+EXIT_REFUSED = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="axis", description="The inter-agency electronic document exchange axis."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    server.register(commands)
+    pki.register(commands)
+    envelope = commands.add_parser("envelope", help="edXML envelope tools (no server needed)")
+    envelope_commands = envelope.add_subparsers(dest="envelope_command", required=True)
+    envelope_inspect.register(envelope_commands)
+    envelope_signing.register(envelope_commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        outcome = args.handler(args)
+        if inspect.iscoroutine(outcome):
+            outcome = asyncio.run(outcome)
+        return int(outcome)
+    except AxisError as error:
+        print(f"axis: {error.message}", file=sys.stderr)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,1 @@
+"""edXML as data: parse bytes into typed values, validate them, build bytes from values."""

@@ -1,0 +1,1 @@
+"""Numbered SQL migrations, shipped with the package so an installed axis can migrate."""
