@@ -1,0 +1,49 @@
+"""``axis serve`` and ``axis migrate``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+
+from axis import database, migrator, server
+from axis.cli.options import add_database_options, run_event_loop, settings_from
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = subparsers.add_parser("serve", help="apply migrations, then serve the APIs and pages")
+    add_database_options(serve)
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", help="port to listen on (default 8080)")
+    serve.add_argument("--workers", help="processes sharing the port (default 1)")
+    serve.add_argument(
+        "--demo", action="store_const", const=True, help="demo agencies and live traffic"
+    )
+    serve.add_argument("--worker-index", type=int, help=argparse.SUPPRESS)
+    serve.set_defaults(handler=_serve)
+
+    migrate = subparsers.add_parser("migrate", help="apply pending migrations and exit")
+    add_database_options(migrate)
+    migrate.set_defaults(handler=_migrate)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = settings_from(args, "host", "port", "workers", "demo")
+    with contextlib.suppress(KeyboardInterrupt):
+        run_event_loop(server.run(settings, worker_index=args.worker_index))
+    return 0
+
+
+async def _migrate(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    async with database.database_url(settings) as url:
+        connection = await database.connect(url)
+        try:
+            applied = await migrator.migrate(connection)
+        finally:
+            await connection.close()
+    if applied:
+        for migration in applied:
+            print(f"applied {migration.file_name}")
+    else:
+        print("the database is up to date")
+    return 0

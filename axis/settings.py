@@ -1,0 +1,198 @@
+"""Configuration: one frozen object, read once at start-up.
+
+Precedence: command-line options over ``AXIS_*`` environment variables over
+defaults. Every setting is declared once in ``SETTINGS`` with its parser, so
+a bad value is reported with the setting's name and what is wrong, and the
+README's configuration table can be checked against this list.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from axis.errors import ConfigurationError
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path(".axis")
+    database_url: str | None = None
+    log_level: str = "INFO"
+    log_format: str = "text"
+    workers: int = 1
+    shutdown_timeout: float = 10.0
+    pool_size: int = 10
+    max_message_bytes: int = 150 * 1024 * 1024
+    secret_key: str | None = None
+    operator_token: str | None = None
+    vxp_prefix: str = "/vxp"
+    retry_budget_seconds: float = 3 * 24 * 3600.0
+    push_timeout: float = 30.0
+    push_concurrency_per_endpoint: int = 4
+    demo: bool = False
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def embedded_database_dir(self) -> Path:
+        return self.data_dir / "postgres"
+
+    @property
+    def base_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
+
+
+def _integer(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"must be a whole number, not {text!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}, not {value}")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"must be a number of seconds, not {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"must be more than zero seconds, not {text!r}")
+    return value
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip()
+        for option in options:
+            if value.lower() == option.lower():
+                return option
+        raise ValueError(f"must be one of {', '.join(options)}, not {text!r}")
+
+    return parse
+
+
+def _database_url(text: str) -> str | None:
+    value = text.strip()
+    if not value:
+        return None
+    scheme = urlsplit(value).scheme
+    if scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"must be a postgresql:// URL, not {value!r}")
+    return value
+
+
+def _boolean(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"must be true or false, not {text!r}")
+
+
+def _non_empty(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return text
+
+
+def _path_prefix(text: str) -> str:
+    value = "/" + text.strip().strip("/")
+    if value == "/":
+        raise ValueError("must name a path such as /vxp")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class SettingSpec:
+    name: str
+    parse: Callable[[str], Any]
+    description: str
+
+    @property
+    def environment_variable(self) -> str:
+        return "AXIS_" + self.name.upper()
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec("host", _non_empty, "address to listen on"),
+    SettingSpec("port", _integer(1, 65535), "TCP port to listen on"),
+    SettingSpec("data_dir", Path, "folder for the embedded database and local state"),
+    SettingSpec("database_url", _database_url, "external PostgreSQL; empty means the embedded one"),
+    SettingSpec("log_level", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "logging threshold"),
+    SettingSpec("log_format", _choice("text", "json"), "text, or JSON lines for collectors"),
+    SettingSpec("workers", _integer(1, 64), "server processes sharing the port"),
+    SettingSpec("shutdown_timeout", _seconds, "seconds in-flight requests get on shutdown"),
+    SettingSpec("pool_size", _integer(1, 200), "database connections per process"),
+    SettingSpec("max_message_bytes", _integer(1024, 2**31), "largest accepted envelope"),
+    SettingSpec(
+        "secret_key", _non_empty, "key that encrypts agency secrets at rest (required in prod)"
+    ),
+    SettingSpec("operator_token", _non_empty, "bearer token for the operator API"),
+    SettingSpec("vxp_prefix", _path_prefix, "path prefix of the VXP-compatible surface"),
+    SettingSpec("retry_budget_seconds", _seconds, "how long a push is retried before dead"),
+    SettingSpec("push_timeout", _seconds, "seconds one push to an endpoint may take"),
+    SettingSpec("push_concurrency_per_endpoint", _integer(1, 256), "parallel pushes per endpoint"),
+    SettingSpec("demo", _boolean, "register demo agencies and keep documents flowing"),
+)
+
+_SPEC_BY_NAME = {spec.name: spec for spec in SETTINGS}
+
+
+def load_settings(
+    environ: Mapping[str, str], options: Mapping[str, object] | None = None
+) -> Settings:
+    """Builds the settings from the environment and the command-line options.
+
+    ``options`` holds already-typed values from the command line; ``None``
+    means "not given". Environment values are text and parsed here.
+    """
+    values: dict[str, object] = {}
+    for spec in SETTINGS:
+        raw = environ.get(spec.environment_variable)
+        if raw is None:
+            continue
+        try:
+            values[spec.name] = spec.parse(raw)
+        except ValueError as problem:
+            raise ConfigurationError(f"Setting {spec.environment_variable} {problem}.") from None
+    for name, value in (options or {}).items():
+        if value is None:
+            continue
+        if name not in _SPEC_BY_NAME:
+            raise ConfigurationError(f"Unknown setting {name!r}.")
+        if isinstance(value, str):
+            try:
+                values[name] = _SPEC_BY_NAME[name].parse(value)
+            except ValueError as problem:
+                flag = "--" + name.replace("_", "-")
+                raise ConfigurationError(f"Option {flag} {problem}.") from None
+        else:
+            values[name] = value
+    settings = Settings(**values)  # type: ignore[arg-type]
+    logging.getLogger(__name__).debug(
+        "settings loaded",
+        extra={
+            "settings": {
+                field.name: getattr(settings, field.name)
+                for field in fields(settings)
+                if field.name not in ("secret_key", "operator_token", "database_url")
+            }
+        },
+    )
+    return settings

@@ -1,0 +1,16 @@
+"""Assembles the aiohttp application from the surfaces."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from axis.runtime import Runtime
+from endpoints import health
+from endpoints.keys import RUNTIME
+
+
+def build_application(runtime: Runtime) -> web.Application:
+    app = web.Application(client_max_size=runtime.settings.max_message_bytes)
+    app[RUNTIME] = runtime
+    health.add_routes(app)
+    return app
