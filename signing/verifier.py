@@ -1,0 +1,212 @@
+"""The narrow verifier: one signature profile, checked strictly and fast.
+
+A general XML-Signature library re-serialises the document several times
+and rebuilds the certificate chain on every call; this module parses once,
+canonicalises SignedInfo and the document once each with lxml (libxml2's
+C14N), hashes with hashlib and verifies one signature with `cryptography`.
+The certificate chain is the TrustStore's business, which caches it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+from lxml import etree
+
+from envelope.safe_xml import HostileXml, parse_xml
+from signing.algorithms import (
+    C14N_EXCLUSIVE,
+    C14N_INCLUSIVE,
+    DEFAULT_PROFILE,
+    DIGEST_HASHLIB_NAMES,
+    ENVELOPED,
+    LEGACY_SHA1_PROFILE,
+    SIGNATURE_METHODS,
+    VerificationProfile,
+)
+from signing.errors import (
+    AlgorithmNotAllowedError,
+    DigestMismatchError,
+    HostileDocumentError,
+    InvalidSignatureError,
+    MalformedSignatureError,
+)
+from signing.identity import fingerprint, organ_id_hint, subject_text
+from signing.keys import KeyMismatchError, verify_bytes
+from signing.layout import locate_signature, refuse_split_text
+from signing.parts import SignatureParts, read_parts
+from signing.trust import TrustStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedSignature:
+    """A signature whose digest and value verified; its certificate not yet judged."""
+
+    certificate: x509.Certificate
+    presented: tuple[x509.Certificate, ...]
+    signature_algorithm: str
+    digest_algorithm: str
+    canonicalization: str
+    digest: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedSignature:
+    """What was signed, how, and by whom (a certificate that chains to a trusted CA)."""
+
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+    signature_algorithm: str
+    digest_algorithm: str
+    canonicalization: str
+    digest: str
+    fingerprint: str
+    organ_id_hint: str | None
+    subject: str
+
+
+@dataclass(frozen=True, slots=True)
+class _LoadedCertificate:
+    certificate: x509.Certificate
+    public_key: CertificatePublicKeyTypes
+
+
+@functools.lru_cache(maxsize=1024)
+def _load_certificate(der: bytes) -> _LoadedCertificate:
+    try:
+        certificate = x509.load_der_x509_certificate(der)
+        return _LoadedCertificate(certificate, certificate.public_key())
+    except ValueError as error:
+        raise MalformedSignatureError("an X509Certificate in KeyInfo cannot be read") from error
+
+
+def parse_document(data: bytes) -> etree._Element:
+    """Parses through the hardened parser; its refusals become signature.malformed."""
+    try:
+        return parse_xml(data)
+    except HostileXml as error:
+        raise HostileDocumentError(error.reason, error.message) from error
+
+
+def _check_algorithms(parts: SignatureParts, profile: VerificationProfile) -> bool:
+    """Checks the algorithms against the profile; True when the document uses exclusive C14N."""
+    if parts.canonicalization not in profile.canonicalizations:
+        raise AlgorithmNotAllowedError(
+            f"the canonicalization {parts.canonicalization} is not allowed"
+        )
+    for uri in parts.transforms:
+        if uri != ENVELOPED and uri not in profile.canonicalizations:
+            raise AlgorithmNotAllowedError(f"the transform {uri} is not allowed")
+    if parts.transforms[:1] != (ENVELOPED,) or len(parts.transforms) > 2:
+        raise MalformedSignatureError(
+            "the Reference must use the enveloped-signature transform, then at most one C14N"
+        )
+    for uri, allowed in (
+        (parts.signature_method, profile.signature_methods),
+        (parts.digest_method, profile.digest_methods),
+    ):
+        if uri not in allowed:
+            sha1 = " (SHA-1 is accepted only for agencies marked legacy)" if "sha1" in uri else ""
+            raise AlgorithmNotAllowedError(f"the algorithm {uri} is not allowed{sha1}")
+    return parts.transforms[1:] == (C14N_EXCLUSIVE,)
+
+
+def _detach(signature: etree._Element) -> None:
+    """The enveloped-signature transform: drop Signature, keep the text that followed it."""
+    parent = signature.getparent()
+    assert parent is not None  # locate_signature placed it inside edXMLHeader
+    tail = signature.tail
+    previous = signature.getprevious()
+    parent.remove(signature)  # lxml removes the tail along with the element
+    if tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+
+
+def _signer(
+    parts: SignatureParts, signed_info: bytes
+) -> tuple[_LoadedCertificate, tuple[x509.Certificate, ...]]:
+    method = SIGNATURE_METHODS[parts.signature_method]
+    loaded = [_load_certificate(der) for der in parts.certificates]
+    # The signer is the first presented certificate whose key verifies; usually the first.
+    for candidate in loaded:
+        try:
+            if verify_bytes(candidate.public_key, method, parts.signature_value, signed_info):
+                others = tuple(c.certificate for c in loaded if c is not candidate)
+                return candidate, others
+        except KeyMismatchError:
+            continue
+    raise InvalidSignatureError("the signature value does not verify with the KeyInfo certificate")
+
+
+def check_signature(
+    data: bytes, *, profile: VerificationProfile = DEFAULT_PROFILE
+) -> CheckedSignature:
+    """Checks placement, structure, algorithms, digest and signature value; not trust."""
+    root = parse_document(data)
+    signature = locate_signature(root)
+    refuse_split_text(root)
+    parts = read_parts(signature)
+    exclusive_document = _check_algorithms(parts, profile)
+    signed_info = etree.tostring(
+        parts.signed_info,
+        method="c14n",
+        exclusive=parts.canonicalization == C14N_EXCLUSIVE,
+        with_comments=False,
+    )
+    _detach(signature)
+    canonical = etree.tostring(
+        root.getroottree(), method="c14n", exclusive=exclusive_document, with_comments=False
+    )
+    digest = hashlib.new(DIGEST_HASHLIB_NAMES[parts.digest_method], canonical).digest()
+    if not hmac.compare_digest(digest, parts.digest_value):
+        raise DigestMismatchError("the document was changed after it was signed")
+    signer, presented = _signer(parts, signed_info)
+    return CheckedSignature(
+        certificate=signer.certificate,
+        presented=presented,
+        signature_algorithm=parts.signature_method,
+        digest_algorithm=parts.digest_method,
+        canonicalization=C14N_EXCLUSIVE if exclusive_document else C14N_INCLUSIVE,
+        digest=digest.hex(),
+        fingerprint=fingerprint(signer.certificate),
+    )
+
+
+def verify(
+    data: bytes,
+    trust: TrustStore,
+    *,
+    allow_sha1: bool = False,
+    at: datetime | None = None,
+) -> VerifiedSignature:
+    """Verifies the edXML envelope's signature and its signer's certificate.
+
+    Raises a :class:`signing.errors.SignatureError` subclass whose ``code``
+    says why; the document itself is never changed.
+    """
+    checked = check_signature(data, profile=LEGACY_SHA1_PROFILE if allow_sha1 else DEFAULT_PROFILE)
+    chain = trust.check(checked.certificate, at, checked.presented)
+    return VerifiedSignature(
+        certificate=checked.certificate,
+        chain=chain,
+        signature_algorithm=checked.signature_algorithm,
+        digest_algorithm=checked.digest_algorithm,
+        canonicalization=checked.canonicalization,
+        digest=checked.digest,
+        fingerprint=checked.fingerprint,
+        organ_id_hint=organ_id_hint(checked.certificate),
+        subject=subject_text(checked.certificate),
+    )
