@@ -8,6 +8,7 @@ Pure code: no asyncio, no database, no HTTP. XML is parsed only through
 
 from signing.algorithms import SigningAlgorithm, VerificationProfile
 from signing.credentials import CertificateAuthority, IssuedCredential
+from signing.devpki import DevelopmentPki, PkiError
 from signing.errors import (
     AlgorithmNotAllowedError,
     DigestMismatchError,
@@ -30,6 +31,7 @@ __all__ = [
     "AlgorithmNotAllowedError",
     "CertificateAuthority",
     "CheckedSignature",
+    "DevelopmentPki",
     "DigestMismatchError",
     "ExpiredCertificateError",
     "HostileDocumentError",
@@ -39,6 +41,7 @@ __all__ = [
     "MalformedSignatureError",
     "MisplacedSignatureError",
     "MissingSignatureError",
+    "PkiError",
     "RevokedCertificateError",
     "SignatureError",
     "SigningAlgorithm",
