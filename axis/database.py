@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import TypeAlias
@@ -42,17 +43,31 @@ def _unavailable(url: str, error: BaseException) -> DatabaseUnavailable:
 _CONNECT_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
+async def configure_connection(connection: Connection) -> None:
+    """JSON columns arrive as Python values, not text."""
+    for type_name in ("json", "jsonb"):
+        await connection.set_type_codec(
+            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
 async def connect(url: str) -> asyncpg.Connection[asyncpg.Record]:
     try:
-        return await asyncpg.connect(url, timeout=CONNECT_TIMEOUT)
+        connection = await asyncpg.connect(url, timeout=CONNECT_TIMEOUT)
     except _CONNECT_ERRORS as error:
         raise _unavailable(url, error) from error
+    await configure_connection(connection)
+    return connection
 
 
 async def create_pool(url: str, size: int) -> Pool:
     try:
         pool = await asyncpg.create_pool(
-            url, min_size=min(2, size), max_size=size, timeout=CONNECT_TIMEOUT
+            url,
+            min_size=min(2, size),
+            max_size=size,
+            timeout=CONNECT_TIMEOUT,
+            init=configure_connection,
         )
     except _CONNECT_ERRORS as error:
         raise _unavailable(url, error) from error

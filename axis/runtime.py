@@ -1,7 +1,8 @@
-"""What a running axis process holds: its settings and its database pool.
+"""What a running axis process holds: settings, database pool and services.
 
 The HTTP surfaces receive this object and call into the broker through it;
-they keep no state of their own.
+they keep no state of their own. ``open_runtime`` builds the services in
+dependency order; ``close`` stops what they started.
 """
 
 from __future__ import annotations
@@ -9,11 +10,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from axis.database import Pool
+from axis.intake import Intake
+from axis.registry import Registry
+from axis.secret_box import SecretBox, secret_box_for
 from axis.settings import Settings
+from axis.trust import TrustCache
 
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
     settings: Settings
     pool: Pool
+    secret_box: SecretBox
+    registry: Registry
+    trust: TrustCache
+    intake: Intake
     worker_index: int = 0
+
+    async def close(self) -> None:
+        await self.intake.close()
+
+
+def open_runtime(settings: Settings, pool: Pool, worker_index: int = 0) -> Runtime:
+    secret_box = secret_box_for(settings)
+    registry = Registry(pool, secret_box)
+    trust = TrustCache(pool)
+    intake = Intake(settings, pool, registry, trust)
+    return Runtime(
+        settings=settings,
+        pool=pool,
+        secret_box=secret_box,
+        registry=registry,
+        trust=trust,
+        intake=intake,
+        worker_index=worker_index,
+    )

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from axis import database, migrator
 from axis.composition import create_web_application
-from axis.runtime import Runtime
+from axis.runtime import open_runtime
 from axis.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ async def _serve(
     settings: Settings, url: str, stop: asyncio.Event, worker_index: int, *, print_urls: bool
 ) -> None:
     pool = await database.create_pool(url, settings.pool_size)
-    runtime = Runtime(settings=settings, pool=pool, worker_index=worker_index)
+    runtime = open_runtime(settings, pool, worker_index)
     runner = web.AppRunner(
         create_web_application(runtime),
         handle_signals=False,
@@ -94,6 +94,7 @@ async def _serve(
         # cleanup() closes the listening socket first, then waits (bounded by
         # shutdown_timeout) for requests in flight, then runs on_cleanup hooks.
         await runner.cleanup()
+        await runtime.close()
         await asyncio.wait_for(pool.close(), settings.shutdown_timeout)
     logger.info("stopped", extra={"worker": worker_index})
 

@@ -15,6 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+# Servers on an external database need a key for agency secrets at rest.
+TEST_SECRET_KEY = "axis-test-secret-key"
+
+
+def _environment(extra: Mapping[str, str] | None) -> dict[str, str]:
+    return {**os.environ, "AXIS_SECRET_KEY": TEST_SECRET_KEY, **(extra or {})}
 
 
 def free_port() -> int:
@@ -32,7 +38,7 @@ def run_axis(
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         axis_command(*arguments),
-        env={**os.environ, **(environment or {})},
+        env=_environment(environment),
         cwd=REPOSITORY_ROOT,
         capture_output=True,
         text=True,
@@ -91,7 +97,7 @@ def start_server(
     log = log_path.open("w", encoding="utf-8")
     process = subprocess.Popen(
         axis_command("serve", "--port", str(port), *arguments),
-        env={**os.environ, **(environment or {})},
+        env=_environment(environment),
         cwd=REPOSITORY_ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -1,0 +1,37 @@
+-- name: insert_agency
+INSERT INTO agencies (organ_id, name, parent_id, system_id, secret_ciphertext, secret_lookup,
+                      endpoint_url, legacy_sha1, email, created_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+
+-- name: insert_agency_certificate
+INSERT INTO agency_certificates (fingerprint, organ_id, pem, subject, not_before, not_after)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (fingerprint) DO NOTHING
+
+-- name: bump_trust_generation
+SELECT nextval('trust_generation')
+
+-- name: get_agency
+SELECT organ_id, name, parent_id, system_id, endpoint_url, legacy_sha1, active, email
+FROM agencies WHERE organ_id = $1
+
+-- name: get_agencies
+SELECT organ_id, name, parent_id, system_id, endpoint_url, legacy_sha1, active, email
+FROM agencies WHERE organ_id = ANY($1::text[])
+
+-- name: get_agency_by_secret_lookup
+SELECT organ_id, name, parent_id, system_id, endpoint_url, legacy_sha1, active, email
+FROM agencies WHERE secret_lookup = $1
+
+-- name: get_agency_by_system_id
+SELECT organ_id, name, parent_id, system_id, endpoint_url, legacy_sha1, active, email
+FROM agencies WHERE system_id = $1
+
+-- name: get_agency_secret
+SELECT secret_ciphertext FROM agencies WHERE organ_id = $1
+
+-- name: get_agency_certificate_fingerprints
+SELECT fingerprint FROM agency_certificates WHERE organ_id = $1
+
+-- name: set_agency_active
+UPDATE agencies SET active = $2, updated_at = now() WHERE organ_id = $1 RETURNING organ_id
