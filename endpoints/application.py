@@ -7,10 +7,13 @@ from aiohttp import web
 from axis.runtime import Runtime
 from endpoints import health
 from endpoints.keys import RUNTIME
+from endpoints.problems import problem_middleware
 
 
 def build_application(runtime: Runtime) -> web.Application:
-    app = web.Application(client_max_size=runtime.settings.max_message_bytes)
+    app = web.Application(
+        client_max_size=runtime.settings.max_message_bytes, middlewares=[problem_middleware]
+    )
     app[RUNTIME] = runtime
     health.add_routes(app)
     return app
