@@ -58,7 +58,11 @@ def _end_entity_policy() -> ExtensionPolicy:
 
 
 def load_certificates(pem: bytes) -> list[x509.Certificate]:
-    certificates = x509.load_pem_x509_certificates(pem)
+    """Every certificate of a PEM bundle; ValueError when there is none."""
+    try:
+        certificates = x509.load_pem_x509_certificates(pem)
+    except ValueError:
+        certificates = []
     if not certificates:
         raise ValueError("no certificate in the PEM data")
     return certificates
