@@ -17,9 +17,9 @@ def parse_date(text: str) -> date:
     """``yyyy/MM/dd`` or ISO 8601 (a date, or a date-time whose date part is taken)."""
     value = text.strip()
     match = _EDXML.fullmatch(value)
-    if match:
-        return date(int(match[1]), int(match[2]), int(match[3]))
     try:
+        if match:
+            return date(int(match[1]), int(match[2]), int(match[3]))
         if len(value) > 10:
             return datetime.fromisoformat(value).date()
         return date.fromisoformat(value)

@@ -80,9 +80,25 @@ class Node:
         return node
 
     def block(self, name: str) -> Node | None:
-        """The child ``name``, or None when it is missing or empty (``<ResponseFor/>``)."""
-        node = self.one(name)
-        return None if node is None or node.is_empty() else node
+        """The child ``name``, or None when it is missing or empty (``<ResponseFor/>``).
+
+        Empty elements count as absent, so only a second non-empty one is a repetition.
+        """
+        path = f"{self.path}/{name}"
+        filled = [
+            node
+            for element in self._by_name().get(name, ())
+            if not (node := Node(element, path, self.context)).is_empty()
+        ]
+        if not filled:
+            return None
+        if len(filled) > 1:
+            filled[1].report(
+                "envelope.repeated_element",
+                f"{name} appears {len(filled)} times where one is expected",
+            )
+        Node(filled[0].element, path, self.context)  # the line recorded is the one read
+        return filled[0]
 
     def blocks(self, name: str) -> list[Node]:
         """Every non-empty child ``name``, as ``name[1]``, ``name[2]``... by position."""
@@ -92,11 +108,8 @@ class Node:
         )
         return [node for node in nodes if not node.is_empty()]
 
-    def foreign(self, tag: str) -> etree._Element | None:
-        found = self._by_name().get(tag)
-        return found[0] if found else None
-
     def element_named(self, name: str) -> etree._Element | None:
+        """The first child element ``name`` (a local name, or ``{namespace}name``)."""
         found = self._by_name().get(name)
         return found[0] if found else None
 

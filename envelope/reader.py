@@ -88,7 +88,9 @@ def _required(parent: Node, name: str) -> Node:
 
 def _signature(*parents: Node) -> SignatureInfo | None:
     for parent in parents:
-        element = parent.foreign(f"{{{XMLDSIG_NS}}}Signature") or parent.element_named("Signature")
+        element = parent.element_named(f"{{{XMLDSIG_NS}}}Signature")
+        if element is None:
+            element = parent.element_named("Signature")
         if element is not None:
             method = next(element.iter("{*}SignatureMethod"), None)
             algorithm = None if method is None else (method.get("Algorithm") or "").strip()
