@@ -14,7 +14,7 @@ import inspect
 import sys
 from collections.abc import Sequence
 
-from axis.cli import envelope_inspect, envelope_signing, pki, server
+from axis.cli import client, envelope_inspect, envelope_signing, pki, server
 from axis.errors import AxisError
 
 EXIT_REFUSED = 2
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     server.register(commands)
     pki.register(commands)
+    client.register(commands)
     envelope = commands.add_parser("envelope", help="edXML envelope tools (no server needed)")
     envelope_commands = envelope.add_subparsers(dest="envelope_command", required=True)
     envelope_inspect.register(envelope_commands)
