@@ -27,6 +27,7 @@ from signing.algorithms import (
     LEGACY_SHA1_PROFILE,
     SigningAlgorithm,
 )
+from signing.c14n import canonical_document, canonical_subtree
 from signing.errors import SignatureError
 from signing.keys import sign_bytes
 from signing.layout import (
@@ -121,9 +122,7 @@ def sign(
         raise UnsignableDocumentError("the private key does not belong to the certificate")
     root = _signable(data)
     c14n = C14N_EXCLUSIVE if exclusive_c14n else C14N_INCLUSIVE
-    canonical = etree.tostring(
-        root.getroottree(), method="c14n", exclusive=exclusive_c14n, with_comments=False
-    )
+    canonical = canonical_document(root, exclusive=exclusive_c14n)
     digest = hashlib.new(DIGEST_HASHLIB_NAMES[algorithm.digest_uri], canonical).digest()
     snippet = _snippet(algorithm, c14n, digest, [certificate, *intermediates])
     # A comment or CDATA section may contain the end-tag text, so each candidate
@@ -154,4 +153,4 @@ def _signed_info_c14n(draft: bytes, exclusive: bool) -> bytes:
     signed_info = signature.find(f"{{{DSIG_NS}}}SignedInfo")
     if signed_info is None:
         raise UnsignableDocumentError("the signature template was not read back")
-    return etree.tostring(signed_info, method="c14n", exclusive=exclusive, with_comments=False)
+    return canonical_subtree(signed_info, exclusive=exclusive)

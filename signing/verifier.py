@@ -31,6 +31,7 @@ from signing.algorithms import (
     SIGNATURE_METHODS,
     VerificationProfile,
 )
+from signing.c14n import canonical_document, canonical_subtree
 from signing.errors import (
     AlgorithmNotAllowedError,
     DigestMismatchError,
@@ -160,16 +161,11 @@ def check_signature(
     refuse_split_text(root)
     parts = read_parts(signature)
     exclusive_document = _check_algorithms(parts, profile)
-    signed_info = etree.tostring(
-        parts.signed_info,
-        method="c14n",
-        exclusive=parts.canonicalization == C14N_EXCLUSIVE,
-        with_comments=False,
+    signed_info = canonical_subtree(
+        parts.signed_info, exclusive=parts.canonicalization == C14N_EXCLUSIVE
     )
     _detach(signature)
-    canonical = etree.tostring(
-        root.getroottree(), method="c14n", exclusive=exclusive_document, with_comments=False
-    )
+    canonical = canonical_document(root, exclusive=exclusive_document)
     digest = hashlib.new(DIGEST_HASHLIB_NAMES[parts.digest_method], canonical).digest()
     if not hmac.compare_digest(digest, parts.digest_value):
         raise DigestMismatchError("the document was changed after it was signed")
