@@ -16,6 +16,7 @@ __all__ = ["Base64Payload"]
 
 _WHITESPACE = b" \t\r\n"
 _ALPHABET_RUN = re.compile(rb"[A-Za-z0-9+/]*")
+_ALPHABET_CHAR = re.compile(rb"[A-Za-z0-9+/]")
 _CHUNK = 1 << 20  # a multiple of 4, so every full chunk of clean base64 decodes on its own
 
 
@@ -81,6 +82,8 @@ class Base64Payload:
             rest = piece[clean.end() if clean else 0 :]
             if rest:
                 stray = rest.lstrip(b"=")
+                if _ALPHABET_CHAR.match(stray):
+                    return "data follows the '=' padding"
                 if stray:
                     return f"it holds a character that is not base64 ({chr(stray[0])!r})"
                 padding = len(rest)
