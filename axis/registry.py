@@ -7,21 +7,26 @@ either a push endpoint or none (it pulls from its inbox).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 import asyncpg
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from axis import audit, sql
+from axis import audit, sql, trust_admin
 from axis.database import Connection, Pool
 from axis.errors import AxisError
 from axis.secret_box import SecretBox, new_agency_secret
 from envelope import organ_id as organ_ids
+from signing import SignatureError
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +49,30 @@ class InvalidOrganId(RegistryError):
 
 class InvalidCertificate(RegistryError):
     """The certificate cannot be read as PEM."""
+
+
+class UntrustedCertificate(RegistryError):
+    """The certificate does not chain to a configured trust anchor."""
+
+
+class CertificateExists(RegistryError):
+    """This certificate is already registered."""
+
+
+class InvalidEndpoint(RegistryError):
+    """The endpoint must be an absolute http:// or https:// URL."""
+
+
+class InvalidAgency(RegistryError):
+    """The agency's details are not acceptable."""
+
+
+class InvalidCursor(RegistryError):
+    """The directory cursor is not one this axis handed out."""
+
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +106,42 @@ class AgencyCertificate:
     organ_id: str
     subject: str
     pem: str
+    not_before: datetime
+    not_after: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryPage:
+    """One page of the directory, in OrganId order; ``next_cursor`` None on the last."""
+
+    items: tuple[Agency, ...]
+    next_cursor: str | None
+
+
+def encode_cursor(organ_id: str) -> str:
+    return base64.urlsafe_b64encode(organ_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        organ_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidCursor() from None
+    if not organ_ids.is_acceptable(organ_id):
+        raise InvalidCursor()
+    return organ_id
+
+
+def _prefix_end(prefix: str) -> str:
+    """The smallest string (bytewise) after every string that starts with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def check_endpoint(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidEndpoint(f"The endpoint {url!r} is not an absolute http:// or https:// URL.")
+    return url
 
 
 def _agency(row: asyncpg.Record) -> Agency:
@@ -108,6 +173,10 @@ class Registry:
         self._pool = pool
         self._secret_box = secret_box
 
+    @property
+    def pool(self) -> Pool:
+        return self._pool
+
     async def add(
         self,
         organ_id: str,
@@ -121,10 +190,16 @@ class Registry:
         actor: str = "operator",
         certificates: Iterable[bytes] = (),
     ) -> AgencyCredentials:
-        if not organ_ids.is_acceptable(organ_id):
-            raise InvalidOrganId(
-                f"The OrganId {organ_id!r} is not acceptable: {InvalidOrganId.__doc__}"
-            )
+        for code in (organ_id, parent_id, system_id):
+            if code is not None and not organ_ids.is_acceptable(code):
+                raise InvalidOrganId(
+                    f"The code {code!r} is not acceptable: {InvalidOrganId.__doc__}"
+                )
+        if not name.strip():
+            raise InvalidAgency("The agency needs a non-empty name.")
+        if endpoint_url is not None:
+            check_endpoint(endpoint_url)
+        # Unknown parents are allowed: legacy data names parents never registered.
         parent = parent_id if parent_id is not None else organ_ids.parent_of(organ_id)
         loaded = [load_certificate(pem) for pem in certificates]
         secret = new_agency_secret()
@@ -175,7 +250,18 @@ class Registry:
     ) -> str:
         fingerprint = certificate_fingerprint(certificate)
         pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
-        await connection.execute(
+        # Refused now rather than at the first signed message: a certificate
+        # that does not chain (or is expired, revoked, unfit to sign) would
+        # only ever produce 422s.
+        store = await trust_admin.load_store(connection)
+        try:
+            store.check(certificate)
+        except SignatureError as error:
+            raise UntrustedCertificate(
+                f"The certificate {certificate.subject.rfc4514_string()!r} is not acceptable: "
+                f"{error}; add its CA with 'axis trust add' first."
+            ) from None
+        inserted = await connection.fetchval(
             sql.query("insert_agency_certificate"),
             fingerprint,
             organ_id,
@@ -184,13 +270,17 @@ class Registry:
             certificate.not_valid_before_utc,
             certificate.not_valid_after_utc,
         )
+        if inserted is None:
+            raise CertificateExists(
+                f"The certificate {fingerprint[:16]}... is already registered to an agency."
+            )
         await connection.execute(sql.query("bump_trust_generation"))
         return fingerprint
 
     async def add_certificate(self, organ_id: str, pem: bytes, *, actor: str = "operator") -> str:
         certificate = load_certificate(pem)
         async with self._pool.acquire() as connection, connection.transaction():
-            if await connection.fetchrow(sql.query("get_agency"), organ_id) is None:
+            if await connection.fetchrow(sql.query("registry_agency_exists"), organ_id) is None:
                 raise AgencyNotFound(f"No agency is registered under OrganId {organ_id!r}.")
             fingerprint = await self._insert_certificate(connection, organ_id, certificate)
             await audit.append(
@@ -241,3 +331,48 @@ class Registry:
                 raise AgencyNotFound(f"No agency is registered under OrganId {organ_id!r}.")
             action = "agency.resume" if active else "agency.suspend"
             await audit.append(connection, audit.AuditEntry(actor, action, organ_id))
+
+    async def directory(
+        self,
+        *,
+        q: str = "",
+        parent_id: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        include_suspended: bool = False,
+    ) -> DirectoryPage:
+        """A page of agencies in OrganId order (keyset: one index range per page).
+
+        ``q`` matches an OrganId prefix (as typed) or a name prefix (any case).
+        """
+        limit = max(1, min(limit, MAX_PAGE_SIZE))
+        after = decode_cursor(cursor) if cursor else ""
+        q = q.strip()
+        arguments: list[object] = [after, include_suspended, limit + 1]
+        if q:
+            arguments += [q, _prefix_end(q)]
+        if parent_id is not None:
+            arguments.append(parent_id)
+        name = (
+            "registry_directory"
+            + ("_search" if q else "")
+            + ("_parent" if parent_id is not None else "")
+        )
+        rows = await self._pool.fetch(sql.query(name), *arguments)
+        items = tuple(_agency(row) for row in rows[:limit])
+        next_cursor = encode_cursor(items[-1].organ_id) if len(rows) > limit else None
+        return DirectoryPage(items, next_cursor)
+
+    async def certificates(self, organ_id: str) -> list[AgencyCertificate]:
+        rows = await self._pool.fetch(sql.query("registry_agency_certificates"), organ_id)
+        return [
+            AgencyCertificate(
+                row["fingerprint"],
+                row["organ_id"],
+                row["subject"],
+                row["pem"],
+                row["not_before"],
+                row["not_after"],
+            )
+            for row in rows
+        ]
