@@ -1,0 +1,87 @@
+-- Queries of the VXP-compatible surface (axis/vxp).
+
+-- name: vxp_received_list
+SELECT d.message_id, d.kind, m.sender_id, d.recipient_id, d.transport_state,
+       d.business_status, d.created_at, coalesce(d.delivered_at, d.created_at) AS updated_at,
+       m.document_id, m.status_code, m.description
+FROM deliveries d JOIN messages m ON m.id = d.message_id
+WHERE d.recipient_id = $1 AND d.kind = $2 AND d.transport_state IN ('queued', 'delivered')
+ORDER BY d.id
+LIMIT $3
+
+-- name: vxp_received_count
+SELECT count(*) FROM deliveries
+WHERE recipient_id = $1 AND kind = $2 AND transport_state IN ('queued', 'delivered')
+
+-- name: vxp_readable_message
+-- The bytes, if the reader is the sender or one of the recipients.
+SELECT m.body, m.sender_id, d.transport_state
+FROM messages m
+LEFT JOIN deliveries d ON d.message_id = m.id AND d.recipient_id = $2
+WHERE m.id = $1 AND (m.sender_id = $2 OR d.id IS NOT NULL)
+
+-- name: vxp_mark_delivered
+UPDATE deliveries
+SET transport_state = 'delivered', delivered_at = coalesce(delivered_at, now()),
+    next_attempt_at = now(), lease_owner = NULL, lease_expires_at = NULL
+WHERE message_id = $1 AND recipient_id = $2 AND transport_state IN ('queued', 'retrying')
+RETURNING id
+
+-- name: vxp_delivery_state
+SELECT transport_state, ack_result FROM deliveries WHERE message_id = $1 AND recipient_id = $2
+
+-- name: vxp_ack_delivery
+UPDATE deliveries
+SET transport_state = 'acked', acked_at = now(), ack_result = $3, ack_reason = $4,
+    delivered_at = coalesce(delivered_at, now()), lease_owner = NULL, lease_expires_at = NULL
+WHERE message_id = $1 AND recipient_id = $2 AND transport_state <> 'acked'
+RETURNING id
+
+-- name: vxp_sent_rows
+-- One row per recipient of a message the caller sent, with the latest status.
+SELECT m.id, m.kind, m.sender_id, m.subject, m.code_number, m.code_notation, m.accepted_at,
+       d.recipient_id, d.transport_state, d.business_status, d.delivered_at, d.acked_at,
+       d.last_error, latest.description AS status_description
+FROM messages m
+JOIN deliveries d ON d.message_id = m.id
+LEFT JOIN LATERAL (
+    SELECT s.description FROM status_events s
+    WHERE s.document_message_id = m.id AND s.from_id = d.recipient_id
+    ORDER BY s.id DESC LIMIT 1
+) latest ON true
+WHERE m.id = $1 AND m.sender_id = $2
+ORDER BY d.id
+
+-- name: vxp_recent_sent_rows
+SELECT m.id, m.kind, m.sender_id, m.subject, m.code_number, m.code_notation, m.accepted_at,
+       d.recipient_id, d.transport_state, d.business_status, d.delivered_at, d.acked_at,
+       d.last_error, latest.description AS status_description
+FROM (
+    SELECT * FROM messages WHERE sender_id = $1 AND kind = $2
+    ORDER BY accepted_at DESC, id LIMIT $3
+) m
+JOIN deliveries d ON d.message_id = m.id
+LEFT JOIN LATERAL (
+    SELECT s.description FROM status_events s
+    WHERE s.document_message_id = m.id AND s.from_id = d.recipient_id
+    ORDER BY s.id DESC LIMIT 1
+) latest ON true
+ORDER BY m.accepted_at DESC, m.id, d.id
+
+-- name: vxp_active_agencies
+SELECT organ_id, name, email, parent_id FROM agencies WHERE active ORDER BY organ_id
+
+-- name: vxp_all_units
+SELECT organ_id, name, email, parent_id, system_id, active, updated_at, created_by
+FROM agencies ORDER BY organ_id
+
+-- name: vxp_is_within
+-- True when $1 is $2 or lies below it in the parent chain.
+WITH RECURSIVE chain (organ_id, parent_id, depth) AS (
+    SELECT organ_id, parent_id, 0 FROM agencies WHERE organ_id = $1
+    UNION ALL
+    SELECT a.organ_id, a.parent_id, c.depth + 1
+    FROM agencies a JOIN chain c ON a.organ_id = c.parent_id
+    WHERE c.depth < 64
+)
+SELECT EXISTS (SELECT 1 FROM chain WHERE organ_id = $2)

@@ -1,0 +1,137 @@
+"""The directory operations: agency lists, unit sync, and units a system manages.
+
+A system may register and suspend units only below its own agency: the new
+unit's parent must be the caller's OrganId or one of its descendants, and a
+system can never remove itself, the root of its tree or anything of another
+system. Deleting suspends (messages keep referring to the row).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from axis import sql
+from axis.database import Pool
+from axis.registry import AgencyExists, AgencyNotFound, InvalidOrganId, Registry
+from axis.vxp import wire
+from axis.vxp.authentication import Caller
+from axis.vxp.documents import vxp_time
+
+logger = logging.getLogger(__name__)
+
+
+async def agencies_list(pool: Pool) -> wire.Answer:
+    rows = await pool.fetch(sql.query("vxp_active_agencies"))
+    data = [
+        {
+            "id": row["organ_id"],
+            "code": row["organ_id"],
+            "name": row["name"],
+            "mail": row["email"],
+            "pid": row["parent_id"] or "",
+            "oldCode": "",
+        }
+        for row in rows
+    ]
+    return wire.success(data=data)
+
+
+async def agencies_list_qd20(pool: Pool) -> wire.Answer:
+    # What `level` selects is UNCERTAIN in the SDK; every active agency is listed.
+    rows = await pool.fetch(sql.query("vxp_active_agencies"))
+    data = [
+        {
+            "id": row["organ_id"],
+            "code": row["organ_id"],
+            "name": row["name"],
+            "mail": row["email"],
+            "code102": row["organ_id"],
+        }
+        for row in rows
+    ]
+    return wire.success(data=data)
+
+
+async def synchronize_units(pool: Pool) -> wire.Answer:
+    rows = await pool.fetch(sql.query("vxp_all_units"))
+    data = [
+        {
+            "id": row["organ_id"],
+            "pid": row["parent_id"] or "",
+            "code": row["organ_id"],
+            "name": row["name"],
+            "mail": row["email"],
+            "centerCode": row["system_id"],
+            "version": int(row["updated_at"].timestamp()),
+            "deleted": not row["active"],
+            "modifyDate": vxp_time(row["updated_at"]),
+            "isAgency": True,
+        }
+        for row in rows
+    ]
+    return wire.success(data=data)
+
+
+def lenient_object(body: bytes) -> dict[str, Any] | None:
+    """registerAgency's data: JSON, or the single-quoted near-JSON of the SDK's example."""
+    try:
+        text = body.decode("utf-8").strip().lstrip("\ufeff")
+    except UnicodeDecodeError:
+        return None
+    for candidate in (text, text.replace("'", '"')):
+        try:
+            value = json.loads(candidate, strict=False)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+async def _within(pool: Pool, organ_id: str, ancestor: str) -> bool:
+    return bool(await pool.fetchval(sql.query("vxp_is_within"), organ_id, ancestor))
+
+
+async def register(pool: Pool, registry: Registry, caller: Caller, body: bytes) -> wire.Answer:
+    data = lenient_object(body)
+    if data is None:
+        return wire.failure(wire.BAD_REQUEST, "The agency data is not a JSON object.")
+    code = str(data.get("code") or "").strip()
+    parent = str(data.get("pcode") or "").strip()
+    name = str(data.get("name") or "").strip()
+    if not code or not parent or not name:
+        return wire.failure(wire.BAD_REQUEST, "The agency data needs code, pcode and name.")
+    own = caller.agency.organ_id
+    if not await _within(pool, parent, own):
+        return wire.failure(
+            wire.FORBIDDEN, f"Units may only be registered below {own}, not below {parent}."
+        )
+    try:
+        await registry.add(
+            code,
+            name,
+            parent_id=parent,
+            email=str(data.get("mail") or ""),
+            actor=caller.actor,
+        )
+    except (AgencyExists, InvalidOrganId) as error:
+        code_ = wire.CONFLICT if isinstance(error, AgencyExists) else wire.BAD_REQUEST
+        return wire.failure(code_, str(error))
+    logger.info("vxp unit registered", extra={"organ_id": code, "actor": caller.actor})
+    return wire.success()
+
+
+async def delete(pool: Pool, registry: Registry, caller: Caller) -> wire.Answer:
+    code = caller.parameter("agencycode").strip()
+    own = caller.agency.organ_id
+    if not code:
+        return wire.failure(wire.BAD_REQUEST, "The signed headers carry no AgencyCode.")
+    if code == own or not await _within(pool, code, own):
+        return wire.failure(wire.FORBIDDEN, f"Only units below {own} can be deleted here.")
+    try:
+        await registry.set_active(code, False, actor=caller.actor)
+    except AgencyNotFound as error:
+        return wire.failure(wire.NOT_FOUND, str(error))
+    return wire.success()

@@ -1,0 +1,260 @@
+"""The document operations: send, list, read, acknowledge, track, count.
+
+Every operation works on the same messages and deliveries as the native
+API: a VXP ``docId`` is the axis message id, for the sender and for every
+recipient alike, so either door can read what the other accepted.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from axis import audit, sql
+from axis.database import Pool
+from axis.intake import Intake
+from axis.refusals import Refusal
+from axis.vxp import wire
+from axis.vxp.authentication import Caller
+from envelope import EnvelopeError, parse
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_TYPES = ("edoc", "status")
+# The SDK reads the whole list in one answer; a bounded page keeps one call
+# cheap, and what is not listed now comes once earlier items are finished.
+LIST_LIMIT = 1000
+SERVICE_TYPE = "eDoc"
+# updateStatus values onto what the native ack records; processing only
+# says the recipient has the message.
+FINAL_RESULTS = {"done": "done", "fail": "fail"}
+
+
+def vxp_time(moment: datetime | None) -> str:
+    """Times in list items (format UNCERTAIN in the SDK): UTC, ISO 8601, seconds."""
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def message_type(caller: Caller) -> str | None:
+    value = caller.parameter("messagetype", "edoc").strip().lower() or "edoc"
+    return value if value in MESSAGE_TYPES else None
+
+
+def _bad_message_type(caller: Caller, **extra: Any) -> wire.Answer:
+    return wire.failure(
+        wire.BAD_REQUEST,
+        f"messagetype must be 'edoc' or 'status', not {caller.parameter('messagetype')!r}.",
+        **extra,
+    )
+
+
+def _document_id(caller: Caller) -> str:
+    return caller.parameter("docid").strip()
+
+
+def parse_to(text: str) -> set[str] | None:
+    """The ``to`` header: JSON text of a string or an array of codes (or a bare code)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = text
+    if isinstance(value, str):
+        return {value} if value else None
+    if isinstance(value, list):
+        return {str(item) for item in value if item not in (None, "")} or None
+    return {str(value)}
+
+
+def _routed_to(body: bytes) -> tuple[str, set[str]] | None:
+    """The envelope's kind and where it goes, when it can be read at all."""
+    try:
+        envelope: Any = parse(body)
+    except EnvelopeError:
+        return None
+    if envelope.kind == "status":
+        return "status", {envelope.response_for.organ_id}
+    return "edoc", {recipient.organ_id for recipient in envelope.recipients}
+
+
+async def _refused(
+    intake: Intake, caller: Caller, code: str, detail: str, body: bytes
+) -> wire.Answer:
+    """A refusal decided here is recorded like intake's own, then answered."""
+    await intake.refuse(caller.agency.organ_id, 400, code, detail, body, received_via="vxp")
+    return wire.failure(wire.BAD_REQUEST, detail, DocId="")
+
+
+async def send(intake: Intake, caller: Caller, body: bytes) -> wire.Answer:
+    """sendEdoc through the same intake as the native API; a resend gets the same DocId."""
+    expected_hash = caller.parameter("hash-file").strip().lower()
+    if not expected_hash:
+        return await _refused(
+            intake, caller, "vxp.hash_file_missing", "The signed headers carry no hash-file.", body
+        )
+    if wire.lossy_hex_sha256(body) != expected_hash:
+        return await _refused(
+            intake, caller, "vxp.hash_file_mismatch", "hash-file does not match the file.", body
+        )
+    kind = message_type(caller)
+    if kind is None:
+        return _bad_message_type(caller, DocId="")
+    routed = _routed_to(body)
+    if routed is not None:
+        if routed[0] != kind:
+            detail = f"messagetype says {kind!r} but the file is a {routed[0]!r} package."
+            return await _refused(intake, caller, "vxp.messagetype_mismatch", detail, body)
+        wanted = parse_to(caller.parameter("to"))
+        if wanted is not None and wanted != routed[1]:
+            detail = (
+                f"The 'to' header names {', '.join(sorted(wanted))} but the file is "
+                f"addressed to {', '.join(sorted(routed[1]))}."
+            )
+            return await _refused(intake, caller, "vxp.to_mismatch", detail, body)
+    try:
+        accepted = await intake.submit(caller.agency, body, received_via="vxp")
+    except Refusal as refusal:
+        return wire.failure(str(refusal.status), f"{refusal.code}: {refusal.detail}", DocId="")
+    return wire.success("Success", DocId=accepted.id)
+
+
+async def received_list(pool: Pool, caller: Caller) -> wire.Answer:
+    kind = message_type(caller)
+    if kind is None:
+        return _bad_message_type(caller, data=[])
+    rows = await pool.fetch(
+        sql.query("vxp_received_list"), caller.agency.organ_id, kind, LIST_LIMIT
+    )
+    items = [
+        {
+            "docId": row["message_id"],
+            "serviceType": SERVICE_TYPE,
+            "messageType": row["kind"],
+            "created_time": vxp_time(row["created_at"]),
+            "updated_time": vxp_time(row["updated_at"]),
+            "from": row["sender_id"],
+            "to": row["recipient_id"],
+            "status": row["transport_state"],
+            "status_desc": row["business_status"] or row["status_code"] or "",
+        }
+        for row in rows
+    ]
+    return wire.success(data=items)
+
+
+async def count_received(pool: Pool, caller: Caller, kind: str) -> wire.Answer:
+    """countReceiveEdoc/countReceiveStatus: the operation fixes the kind, so the count
+    always equals the length of the matching getReceivedEdocList (up to its page)."""
+    count = await pool.fetchval(sql.query("vxp_received_count"), caller.agency.organ_id, kind)
+    return wire.success(count=int(count))
+
+
+async def read(pool: Pool, caller: Caller) -> bytes | None:
+    """The exact bytes for the sender or a recipient; a recipient's fetch counts as delivery."""
+    message_id = _document_id(caller)
+    if not message_id:
+        return None
+    organ_id = caller.agency.organ_id
+    async with pool.acquire() as connection, connection.transaction():
+        row = await connection.fetchrow(sql.query("vxp_readable_message"), message_id, organ_id)
+        if row is None:
+            return None
+        if row["transport_state"] is not None:
+            marked = await connection.fetchval(
+                sql.query("vxp_mark_delivered"), message_id, organ_id
+            )
+            if marked is not None:
+                await audit.append(
+                    connection,
+                    audit.AuditEntry(
+                        caller.actor,
+                        "delivery.delivered",
+                        message_id,
+                        {"recipient": organ_id, "via": "vxp"},
+                    ),
+                )
+        return bytes(row["body"])
+
+
+async def get(pool: Pool, caller: Caller) -> wire.Answer:
+    body = await read(pool, caller)
+    if body is None:
+        return wire.failure(wire.NOT_FOUND, "No such document for this agency.", data="")
+    return wire.success(data=base64.b64encode(body).decode("ascii"))
+
+
+async def update_status(pool: Pool, caller: Caller) -> wire.Answer:
+    message_id = _document_id(caller)
+    status = caller.parameter("status").strip().lower()
+    if status not in ("processing", "done", "fail"):
+        return wire.failure(
+            wire.BAD_REQUEST, f"status must be processing, done or fail, not {status!r}."
+        )
+    organ_id = caller.agency.organ_id
+    async with pool.acquire() as connection, connection.transaction():
+        state = await connection.fetchrow(sql.query("vxp_delivery_state"), message_id, organ_id)
+        if state is None:
+            return wire.failure(wire.NOT_FOUND, "No such document was delivered to this agency.")
+        if status == "processing":
+            changed = await connection.fetchval(
+                sql.query("vxp_mark_delivered"), message_id, organ_id
+            )
+            action = "delivery.delivered"
+        else:
+            changed = await connection.fetchval(
+                sql.query("vxp_ack_delivery"), message_id, organ_id, FINAL_RESULTS[status], ""
+            )
+            action = "delivery.ack"
+        if changed is not None:
+            await audit.append(
+                connection,
+                audit.AuditEntry(
+                    caller.actor,
+                    action,
+                    message_id,
+                    {"recipient": organ_id, "result": status, "via": "vxp"},
+                ),
+            )
+    return wire.success()
+
+
+def _sent_item(row: asyncpg.Record) -> dict[str, str]:
+    return {
+        "serviceType": SERVICE_TYPE,
+        "messageType": row["kind"],
+        "senderDocId": row["id"],
+        "receiverDocId": row["id"],
+        "fromCode": row["sender_id"],
+        "toCode": row["recipient_id"],
+        "sendStatus": row["transport_state"],
+        "sendStatusDesc": row["last_error"] or "",
+        "receiveStatus": row["business_status"] or "",
+        "receiveStatusDesc": row["status_description"] or "",
+        "sentTime": vxp_time(row["accepted_at"]),
+        "receivedTime": vxp_time(row["acked_at"] or row["delivered_at"]),
+        "title": row["subject"],
+        "notation": row["code_notation"],
+    }
+
+
+async def sent_list(pool: Pool, caller: Caller) -> wire.Answer:
+    message_id = _document_id(caller)
+    if message_id:
+        rows = await pool.fetch(sql.query("vxp_sent_rows"), message_id, caller.agency.organ_id)
+    else:
+        kind = message_type(caller)
+        if kind is None:
+            return _bad_message_type(caller, data=[])
+        rows = await pool.fetch(
+            sql.query("vxp_recent_sent_rows"), caller.agency.organ_id, kind, LIST_LIMIT
+        )
+    return wire.success(data=[_sent_item(row) for row in rows])

@@ -1,0 +1,143 @@
+"""Dispatch of the thirteen VXP operations; every answer is HTTP 200.
+
+The adapter hands over the operation name (last path segment), the raw
+header pairs and the body; the answer is the bytes to send back. A request
+that fails authentication gets a FAIL answer, never a document.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from axis.runtime import Runtime
+from axis.vxp import directory, documents, wire
+from axis.vxp.authentication import Authenticator, Caller, VxpAuthenticationError
+
+logger = logging.getLogger(__name__)
+
+OPERATIONS = frozenset(
+    {
+        "sendEdoc",
+        "getReceivedEdocList",
+        "getEdoc",
+        "downloadEdoc",
+        "updateStatus",
+        "getSentEdocList",
+        "countReceiveEdoc",
+        "countReceiveStatus",
+        "getAgenciesList",
+        "getAgenciesListQD20",
+        "getSynchronizeUnit",
+        "registerAgency",
+        "deleteAgency",
+    }
+)
+_BY_LOWER = {name.lower(): name for name in OPERATIONS}
+JSON = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    operation: str
+    raw_headers: Sequence[tuple[bytes, bytes]]
+    body: bytes
+    too_large: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    body: bytes
+    content_type: str = JSON
+
+
+def operation_of(path: str) -> str | None:
+    """The operation named by the last segment of a path (duplicate slashes merged)."""
+    segments = [segment for segment in path.split("/") if segment]
+    if not segments:
+        return None
+    return _BY_LOWER.get(segments[-1].lower())
+
+
+def strip_crlf(body: bytes) -> bytes:
+    """sendEdoc bodies end with one CRLF the SDK adds after the file."""
+    return body[:-2] if body.endswith(b"\r\n") else body
+
+
+def _failure_extras(operation: str) -> dict[str, object]:
+    if operation == "sendEdoc":
+        return {"DocId": ""}
+    if operation == "getEdoc":
+        return {"data": ""}
+    if operation in ("countReceiveEdoc", "countReceiveStatus"):
+        return {"count": 0}
+    return {}
+
+
+class VxpService:
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._authenticator = Authenticator(runtime.registry)
+
+    async def handle(self, request: Request) -> Response:
+        operation = request.operation
+        if operation not in OPERATIONS:
+            answer = wire.failure(wire.NOT_FOUND, f"Unknown operation {operation!r}.")
+            return Response(answer.encode())
+        try:
+            caller = await self._authenticator.authenticate(request.raw_headers)
+        except VxpAuthenticationError as error:
+            logger.info("vxp authentication failed", extra={"operation": operation})
+            if operation == "downloadEdoc":
+                return Response(b"", "application/octet-stream")
+            answer = wire.failure(wire.UNAUTHORISED, str(error), **_failure_extras(operation))
+            return Response(answer.encode())
+        if request.too_large:
+            limit = self._runtime.settings.max_message_bytes
+            answer = wire.failure(
+                wire.TOO_LARGE,
+                f"The request body is over the limit of {limit} bytes.",
+                **_failure_extras(operation),
+            )
+            return Response(answer.encode())
+        if operation == "downloadEdoc":
+            body = await documents.read(self._runtime.pool, caller)
+            return Response(body or b"", "application/xml")
+        try:
+            answer = await self._answer(operation, caller, request.body)
+        except Exception:
+            logger.exception("vxp operation failed", extra={"operation": operation})
+            answer = wire.failure(
+                wire.INTERNAL, "The operation failed inside the axis.", **_failure_extras(operation)
+            )
+        return Response(answer.encode())
+
+    async def _answer(self, operation: str, caller: Caller, body: bytes) -> wire.Answer:
+        pool = self._runtime.pool
+        registry = self._runtime.registry
+        match operation:
+            case "sendEdoc":
+                return await documents.send(self._runtime.intake, caller, strip_crlf(body))
+            case "getReceivedEdocList":
+                return await documents.received_list(pool, caller)
+            case "getEdoc":
+                return await documents.get(pool, caller)
+            case "updateStatus":
+                return await documents.update_status(pool, caller)
+            case "getSentEdocList":
+                return await documents.sent_list(pool, caller)
+            case "countReceiveEdoc":
+                return await documents.count_received(pool, caller, "edoc")
+            case "countReceiveStatus":
+                return await documents.count_received(pool, caller, "status")
+            case "getAgenciesList":
+                return await directory.agencies_list(pool)
+            case "getAgenciesListQD20":
+                return await directory.agencies_list_qd20(pool)
+            case "getSynchronizeUnit":
+                return await directory.synchronize_units(pool)
+            case "registerAgency":
+                return await directory.register(pool, registry, caller, body)
+            case _:
+                return await directory.delete(pool, registry, caller)

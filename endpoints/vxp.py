@@ -1,0 +1,45 @@
+"""The VXP-compatible surface: a thin adapter onto ``axis.vxp.VxpService``.
+
+Routes everything under ``settings.vxp_prefix`` on the last path segment
+(the SDK glues ``endpoint + "/" + operation`` together, so ``//sendEdoc``
+happens), hands over the raw header bytes (the HMAC covers them exactly) and
+always answers HTTP 200.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from axis.vxp import Request, VxpService
+from axis.vxp.service import operation_of
+from endpoints.keys import RUNTIME
+
+SERVICE = web.AppKey("vxp_service", VxpService)
+
+
+def _prefix(app: web.Application) -> str:
+    prefix = "/" + app[RUNTIME].settings.vxp_prefix.strip("/")
+    return "" if prefix == "/" else prefix
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    prefix = _prefix(request.app)
+    merged = "/" + "/".join(segment for segment in request.path.split("/") if segment)
+    if prefix and not (merged == prefix or merged.startswith(prefix + "/")):
+        raise web.HTTPNotFound()
+    operation = operation_of(merged[len(prefix) :]) or merged.rsplit("/", 1)[-1]
+    too_large = False
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        body, too_large = b"", True
+    answer = await request.app[SERVICE].handle(
+        Request(operation, request.raw_headers, body, too_large)
+    )
+    return web.Response(status=200, body=answer.body, content_type=answer.content_type)
+
+
+def add_routes(app: web.Application) -> None:
+    app[SERVICE] = VxpService(app[RUNTIME])
+    prefix = _prefix(app)
+    app.router.add_route("*", prefix + "/{tail:.*}", handle)
