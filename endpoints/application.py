@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from axis.runtime import Runtime
-from endpoints import health
+from endpoints import admin_deliveries, health, vxp
 from endpoints.keys import RUNTIME
 from endpoints.problems import problem_middleware
 
@@ -16,4 +16,6 @@ def build_application(runtime: Runtime) -> web.Application:
     )
     app[RUNTIME] = runtime
     health.add_routes(app)
+    admin_deliveries.add_routes(app)
+    vxp.add_routes(app)
     return app
