@@ -230,3 +230,21 @@ async def add_crl(pool: Pool, data: bytes, *, actor: str = "operator") -> Stored
         )
     logger.info("revocation list stored", extra={"issuer": issuer, "revoked": stored.revoked})
     return stored
+
+
+def certificate_json(certificate: TrustCertificate) -> dict[str, str]:
+    return {
+        "fingerprint": certificate.fingerprint,
+        "role": certificate.role,
+        "subject": certificate.subject,
+        "not_after": certificate.not_after.isoformat(),
+    }
+
+
+def crl_json(crl: StoredCrl) -> dict[str, str | int | None]:
+    return {
+        "issuer": crl.issuer,
+        "this_update": crl.this_update.isoformat(),
+        "next_update": crl.next_update.isoformat() if crl.next_update else None,
+        "revoked": crl.revoked,
+    }

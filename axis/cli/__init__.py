@@ -14,7 +14,7 @@ import inspect
 import sys
 from collections.abc import Sequence
 
-from axis.cli import client, envelope_inspect, envelope_signing, pki, server
+from axis.cli import agency, client, envelope_inspect, envelope_signing, pki, server, trust
 from axis.errors import AxisError
 
 EXIT_REFUSED = 2
@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     server.register(commands)
+    agency.register(commands)
+    trust.register(commands)
     pki.register(commands)
     client.register(commands)
     envelope = commands.add_parser("envelope", help="edXML envelope tools (no server needed)")
