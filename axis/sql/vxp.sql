@@ -13,13 +13,6 @@ LIMIT $3
 SELECT count(*) FROM deliveries
 WHERE recipient_id = $1 AND kind = $2 AND transport_state IN ('queued', 'delivered')
 
--- name: vxp_readable_message
--- The bytes, if the reader is the sender or one of the recipients.
-SELECT m.body, m.sender_id, d.transport_state
-FROM messages m
-LEFT JOIN deliveries d ON d.message_id = m.id AND d.recipient_id = $2
-WHERE m.id = $1 AND (m.sender_id = $2 OR d.id IS NOT NULL)
-
 -- name: vxp_mark_delivered
 UPDATE deliveries
 SET transport_state = 'delivered', delivered_at = coalesce(delivered_at, now()),
@@ -29,13 +22,6 @@ RETURNING id
 
 -- name: vxp_delivery_state
 SELECT transport_state, ack_result FROM deliveries WHERE message_id = $1 AND recipient_id = $2
-
--- name: vxp_ack_delivery
-UPDATE deliveries
-SET transport_state = 'acked', acked_at = now(), ack_result = $3, ack_reason = $4,
-    delivered_at = coalesce(delivered_at, now()), lease_owner = NULL, lease_expires_at = NULL
-WHERE message_id = $1 AND recipient_id = $2 AND transport_state <> 'acked'
-RETURNING id
 
 -- name: vxp_sent_rows
 -- One row per recipient of a message the caller sent, with the latest status.

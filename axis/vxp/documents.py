@@ -11,11 +11,11 @@ import base64
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 
-from axis import audit, sql
+from axis import audit, inbox, sql
 from axis.database import Pool
 from axis.intake import Intake
 from axis.refusals import Refusal
@@ -32,7 +32,7 @@ LIST_LIMIT = 1000
 SERVICE_TYPE = "eDoc"
 # updateStatus values onto what the native ack records; processing only
 # says the recipient has the message.
-FINAL_RESULTS = {"done": "done", "fail": "fail"}
+FINAL_RESULTS: dict[str, Literal["done", "fail"]] = {"done": "done", "fail": "fail"}
 
 
 def vxp_time(moment: datetime | None) -> str:
@@ -159,30 +159,14 @@ async def count_received(pool: Pool, caller: Caller, kind: str) -> wire.Answer:
 
 
 async def read(pool: Pool, caller: Caller) -> bytes | None:
-    """The exact bytes for the sender or a recipient; a recipient's fetch counts as delivery."""
+    """The exact bytes for the sender or a recipient (the native fetch: it marks delivery)."""
     message_id = _document_id(caller)
     if not message_id:
         return None
-    organ_id = caller.agency.organ_id
-    async with pool.acquire() as connection, connection.transaction():
-        row = await connection.fetchrow(sql.query("vxp_readable_message"), message_id, organ_id)
-        if row is None:
-            return None
-        if row["transport_state"] is not None:
-            marked = await connection.fetchval(
-                sql.query("vxp_mark_delivered"), message_id, organ_id
-            )
-            if marked is not None:
-                await audit.append(
-                    connection,
-                    audit.AuditEntry(
-                        caller.actor,
-                        "delivery.delivered",
-                        message_id,
-                        {"recipient": organ_id, "via": "vxp"},
-                    ),
-                )
-        return bytes(row["body"])
+    try:
+        return await inbox.fetch(pool, message_id, caller.agency.organ_id)
+    except inbox.MessageNotFound:
+        return None
 
 
 async def get(pool: Pool, caller: Caller) -> wire.Answer:
@@ -192,38 +176,40 @@ async def get(pool: Pool, caller: Caller) -> wire.Answer:
     return wire.success(data=base64.b64encode(body).decode("ascii"))
 
 
-async def update_status(pool: Pool, caller: Caller) -> wire.Answer:
-    message_id = _document_id(caller)
-    status = caller.parameter("status").strip().lower()
-    if status not in ("processing", "done", "fail"):
-        return wire.failure(
-            wire.BAD_REQUEST, f"status must be processing, done or fail, not {status!r}."
-        )
-    organ_id = caller.agency.organ_id
+async def _mark_processing(pool: Pool, message_id: str, organ_id: str) -> bool:
+    """processing: the recipient has it (delivered), not finished; False if not its own."""
     async with pool.acquire() as connection, connection.transaction():
         state = await connection.fetchrow(sql.query("vxp_delivery_state"), message_id, organ_id)
         if state is None:
-            return wire.failure(wire.NOT_FOUND, "No such document was delivered to this agency.")
-        if status == "processing":
-            changed = await connection.fetchval(
-                sql.query("vxp_mark_delivered"), message_id, organ_id
-            )
-            action = "delivery.delivered"
-        else:
-            changed = await connection.fetchval(
-                sql.query("vxp_ack_delivery"), message_id, organ_id, FINAL_RESULTS[status], ""
-            )
-            action = "delivery.ack"
-        if changed is not None:
+            return False
+        marked = await connection.fetchval(sql.query("vxp_mark_delivered"), message_id, organ_id)
+        if marked is not None:
             await audit.append(
-                connection,
-                audit.AuditEntry(
-                    caller.actor,
-                    action,
-                    message_id,
-                    {"recipient": organ_id, "result": status, "via": "vxp"},
-                ),
+                connection, audit.AuditEntry(organ_id, "message.deliver", message_id)
             )
+    return True
+
+
+async def update_status(pool: Pool, caller: Caller) -> wire.Answer:
+    """done and fail are the native ack (result done/fail): the delivery is finished and
+    leaves the received list; processing only records that the recipient has it."""
+    message_id = _document_id(caller)
+    organ_id = caller.agency.organ_id
+    status = caller.parameter("status").strip().lower()
+    if status == "processing":
+        if not await _mark_processing(pool, message_id, organ_id):
+            return wire.failure(wire.NOT_FOUND, "No such document was delivered to this agency.")
+        return wire.success()
+    if status not in FINAL_RESULTS:
+        return wire.failure(
+            wire.BAD_REQUEST, f"status must be processing, done or fail, not {status!r}."
+        )
+    try:
+        await inbox.acknowledge(
+            pool, message_id, organ_id, result=FINAL_RESULTS[status], reason="vxp updateStatus"
+        )
+    except inbox.MessageNotFound:
+        return wire.failure(wire.NOT_FOUND, "No such document was delivered to this agency.")
     return wire.success()
 
 
