@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from axis.runtime import Runtime
-from endpoints import admin_deliveries, health, vxp
+from endpoints import admin_deliveries, api_messages, health, metrics, openapi, ui, vxp
 from endpoints.keys import RUNTIME
 from endpoints.problems import problem_middleware
 
@@ -18,4 +18,8 @@ def build_application(runtime: Runtime) -> web.Application:
     health.add_routes(app)
     admin_deliveries.add_routes(app)
     vxp.add_routes(app)
+    api_messages.add_routes(app)
+    openapi.add_routes(app)
+    metrics.add_routes(app)
+    ui.add_routes(app)
     return app

@@ -1,0 +1,168 @@
+"""The pull inbox: what an agency has not acknowledged yet, fetching and acking.
+
+Pages are keyset-paginated on the delivery id (oldest first), so a page
+costs one index range scan however deep the inbox is. Fetching a message
+through the inbox is what "delivered" means for a pull recipient; an ack
+ends the delivery. Both are audited in the transaction that changes the
+delivery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from axis import audit, sql
+from axis.database import Pool
+from axis.errors import AxisError
+
+MAX_PAGE = 500
+
+
+class MessageNotFound(AxisError):
+    """No such message, or not one the caller may see."""
+
+
+class BadCursor(AxisError):
+    """The cursor is not one this inbox handed out."""
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    id: str
+    kind: str
+    sender_id: str
+    document_id: str
+    subject: str
+    status_code: str | None
+    priority: int
+    received_at: datetime
+    size: int
+    sha256: str
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "from": self.sender_id,
+            "document_id": self.document_id,
+            "subject": self.subject,
+            "status_code": self.status_code,
+            "priority": self.priority,
+            "received_at": self.received_at.isoformat(),
+            "size": self.size,
+            "sha256": self.sha256,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPage:
+    items: tuple[InboxItem, ...]
+    next_cursor: str | None
+
+    def body(self) -> dict[str, Any]:
+        return {"items": [item.body() for item in self.items], "next_cursor": self.next_cursor}
+
+
+def _cursor_value(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    if not cursor.isdigit() or len(cursor) > 19:
+        raise BadCursor(f"The cursor {cursor!r} is not one this inbox handed out.")
+    return int(cursor)
+
+
+async def page(
+    pool: Pool,
+    organ_id: str,
+    *,
+    kind: Literal["edoc", "status"] | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> InboxPage:
+    limit = max(1, min(limit, MAX_PAGE))
+    rows = await pool.fetch(sql.query("inbox_page"), organ_id, kind, _cursor_value(cursor), limit)
+    items = tuple(
+        InboxItem(
+            id=row["id"],
+            kind=row["kind"],
+            sender_id=row["sender_id"],
+            document_id=row["document_id"],
+            subject=row["subject"],
+            status_code=row["status_code"],
+            priority=row["priority"],
+            received_at=row["accepted_at"],
+            size=row["size"],
+            sha256=bytes(row["sha256"]).hex(),
+        )
+        for row in rows
+    )
+    next_cursor = str(rows[-1]["delivery_id"]) if len(rows) == limit else None
+    return InboxPage(items, next_cursor)
+
+
+async def fetch(pool: Pool, message_id: str, organ_id: str) -> bytes:
+    """The exact bytes, for the sender or a recipient; a pull fetch marks it delivered."""
+    async with pool.acquire() as connection:
+        row = await connection.fetchrow(sql.query("message_access"), message_id, organ_id)
+        if row is None or (row["delivery_id"] is None and row["sender_id"] != organ_id):
+            raise MessageNotFound(f"No message {message_id!r} that {organ_id} may read.")
+        if (
+            row["delivery_id"] is not None
+            and row["mode"] == "pull"
+            and (row["transport_state"] == "queued")
+        ):
+            async with connection.transaction():
+                marked = await connection.fetchval(
+                    sql.query("delivery_mark_fetched"), row["delivery_id"]
+                )
+                if marked is not None:
+                    await audit.append(
+                        connection, audit.AuditEntry(organ_id, "message.deliver", message_id)
+                    )
+        return bytes(row["body"])
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    message_id: str
+    organ_id: str
+    acked_at: datetime
+    result: str
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "id": self.message_id,
+            "organ_id": self.organ_id,
+            "transport_state": "acked",
+            "acked_at": self.acked_at.isoformat(),
+            "result": self.result,
+        }
+
+
+async def acknowledge(
+    pool: Pool,
+    message_id: str,
+    organ_id: str,
+    *,
+    result: Literal["done", "fail"] = "done",
+    reason: str | None = None,
+) -> Acknowledgement:
+    """Ends the caller's delivery of the message; acking again changes nothing."""
+    async with pool.acquire() as connection, connection.transaction():
+        acked_at = await connection.fetchval(
+            sql.query("delivery_ack"), message_id, organ_id, result, reason
+        )
+        if acked_at is not None:
+            await audit.append(
+                connection,
+                audit.AuditEntry(
+                    organ_id, "message.ack", message_id, {"result": result, "reason": reason}
+                ),
+            )
+            return Acknowledgement(message_id, organ_id, acked_at, result)
+        row = await connection.fetchrow(sql.query("delivery_of_recipient"), message_id, organ_id)
+    if row is None:
+        raise MessageNotFound(f"No message {message_id!r} addressed to {organ_id}.")
+    return Acknowledgement(message_id, organ_id, row["acked_at"], row["ack_result"] or result)

@@ -1,0 +1,94 @@
+-- name: intake_existing
+-- Earlier messages that make a submission a repeat (same bytes) or a
+-- conflict (same sender and DocumentId), with whom they were routed to.
+-- Two probes joined by UNION so each uses its unique index.
+WITH found AS (
+    SELECT m.id FROM messages m
+    WHERE (m.sender_id, m.sha256) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))
+    UNION
+    SELECT m.id FROM messages m
+    WHERE m.kind = 'edoc'
+      AND (m.sender_id, m.document_id) IN (SELECT * FROM unnest($1::text[], $3::text[]))
+)
+SELECT m.id, m.kind, m.sender_id, m.document_id, m.sha256,
+       ARRAY(SELECT d.recipient_id FROM deliveries d WHERE d.message_id = m.id ORDER BY d.id)
+           AS recipients
+FROM found JOIN messages m ON m.id = found.id;
+
+-- name: intake_find_document
+SELECT id FROM messages WHERE sender_id = $1 AND document_id = $2 AND kind = 'edoc';
+
+-- name: intake_lock_document
+SELECT pg_advisory_xact_lock(hashtextextended($1, 0));
+
+-- name: intake_document_recipients
+SELECT recipient_id FROM deliveries WHERE message_id = $1 ORDER BY id;
+
+-- name: intake_status_history
+SELECT from_id, status_code FROM status_events WHERE document_message_id = $1 ORDER BY id;
+
+-- name: intake_delivery_modes
+SELECT organ_id, endpoint_url IS NOT NULL AS push FROM agencies WHERE organ_id = ANY($1::text[]);
+
+-- name: intake_insert_status_event
+INSERT INTO status_events (document_message_id, status_message_id, from_id, status_code, description, status_at)
+VALUES ($1, $2, $3, $4, $5, $6);
+
+-- name: intake_set_business_status
+UPDATE deliveries SET business_status = $3 WHERE message_id = $1 AND recipient_id = $2;
+
+-- name: intake_insert_refusal
+INSERT INTO refusals (organ_id, code, http_status, detail, sha256, received_via)
+VALUES ($1, $2, $3, $4, $5, $6);
+
+-- name: intake_notify
+SELECT pg_notify('axis_deliveries', id) FROM unnest($1::text[]) AS id;
+
+-- name: inbox_page
+SELECT d.id AS delivery_id, m.id, m.kind, m.sender_id, m.document_id, m.subject, m.status_code,
+       m.priority, m.accepted_at, m.size, m.sha256
+FROM deliveries d JOIN messages m ON m.id = d.message_id
+WHERE d.recipient_id = $1
+  AND d.transport_state IN ('queued', 'delivered')
+  AND ($2::text IS NULL OR d.kind = $2)
+  AND d.id > $3
+ORDER BY d.id
+LIMIT $4;
+
+-- name: message_access
+-- The message's bytes and sender, and the caller's delivery of it if any.
+SELECT m.body, m.sender_id, d.id AS delivery_id, d.mode, d.transport_state
+FROM messages m
+LEFT JOIN deliveries d ON d.message_id = m.id AND d.recipient_id = $2
+WHERE m.id = $1;
+
+-- name: delivery_mark_fetched
+UPDATE deliveries SET transport_state = 'delivered', delivered_at = now()
+WHERE id = $1 AND transport_state = 'queued'
+RETURNING id;
+
+-- name: delivery_ack
+UPDATE deliveries
+SET transport_state = 'acked', acked_at = now(), ack_result = $3, ack_reason = $4,
+    delivered_at = coalesce(delivered_at, now())
+WHERE message_id = $1 AND recipient_id = $2 AND transport_state <> 'acked'
+RETURNING acked_at;
+
+-- name: delivery_of_recipient
+SELECT transport_state, acked_at, ack_result FROM deliveries WHERE message_id = $1 AND recipient_id = $2;
+
+-- name: tracking_message
+SELECT id, kind, sender_id, document_id, business_type, acts_on_message_id, accepted_at
+FROM messages WHERE id = $1;
+
+-- name: tracking_deliveries
+SELECT recipient_id, transport_state, attempts, last_error, delivered_at, acked_at, business_status
+FROM deliveries WHERE message_id = $1 ORDER BY id;
+
+-- name: tracking_statuses
+SELECT from_id, status_code, description, status_at, received_at, status_message_id
+FROM status_events WHERE document_message_id = $1 ORDER BY id;
+
+-- name: tracking_acting_documents
+SELECT id, document_id, business_type, accepted_at
+FROM messages WHERE acts_on_message_id = $1 ORDER BY accepted_at, id;

@@ -1,0 +1,167 @@
+"""The native messages API: submit, inbox, fetch, ack and tracking.
+
+Thin: authentication and request parsing here, every decision in
+``axis.intake``, ``axis.inbox`` and ``axis.tracking``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from aiohttp import web
+
+from axis import inbox, tracking
+from axis.inbox import BadCursor, MessageNotFound
+from axis.refusals import Refusal
+from endpoints.authentication import authenticated_agency
+from endpoints.keys import RUNTIME
+from endpoints.problems import Problem
+
+XML = "application/xml"
+
+
+def _json(body: dict[str, Any], status: int = 200) -> web.Response:
+    return web.Response(
+        status=status,
+        body=json.dumps(body, ensure_ascii=False).encode(),
+        content_type="application/json",
+        charset="utf-8",
+    )
+
+
+def _problem(refusal: Refusal) -> Problem:
+    return Problem(refusal.status, refusal.code, refusal.detail)
+
+
+async def submit(request: web.Request) -> web.Response:
+    intake = request.app[RUNTIME].intake
+    try:
+        agency = await authenticated_agency(request)
+    except Problem as problem:
+        await intake.refuse(None, problem.status, problem.code, problem.detail)
+        raise
+    limit = intake.max_message_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise _problem(
+            await intake.refuse(
+                agency.organ_id,
+                413,
+                "message.too_large",
+                f"The message has {request.content_length} bytes; the limit is {limit}.",
+            )
+        )
+    try:
+        data = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise _problem(
+            await intake.refuse(
+                agency.organ_id, 413, "message.too_large", f"The message is over {limit} bytes."
+            )
+        ) from None
+    try:
+        accepted = await intake.submit(agency, data)
+    except Refusal as refusal:
+        raise _problem(refusal) from None
+    return _json(accepted.body(), 202 if accepted.created else 200)
+
+
+def _kind(request: web.Request) -> Literal["edoc", "status"] | None:
+    kind = request.query.get("kind")
+    if kind in (None, ""):
+        return None
+    if kind == "edoc":
+        return "edoc"
+    if kind == "status":
+        return "status"
+    raise Problem(400, "request.invalid", f"kind must be 'edoc' or 'status', not {kind!r}.")
+
+
+def _limit(request: web.Request) -> int:
+    text = request.query.get("limit", "100")
+    if not text.isdigit() or not 1 <= int(text) <= inbox.MAX_PAGE:
+        raise Problem(
+            400, "request.invalid", f"limit must be a whole number from 1 to {inbox.MAX_PAGE}."
+        )
+    return int(text)
+
+
+async def list_inbox(request: web.Request) -> web.Response:
+    agency = await authenticated_agency(request)
+    try:
+        page = await inbox.page(
+            request.app[RUNTIME].pool,
+            agency.organ_id,
+            kind=_kind(request),
+            limit=_limit(request),
+            cursor=request.query.get("cursor"),
+        )
+    except BadCursor as error:
+        raise Problem(400, "request.invalid_cursor", error.message) from None
+    return _json(page.body())
+
+
+async def get_message(request: web.Request) -> web.Response:
+    agency = await authenticated_agency(request)
+    message_id = request.match_info["id"]
+    try:
+        body = await inbox.fetch(request.app[RUNTIME].pool, message_id, agency.organ_id)
+    except MessageNotFound as error:
+        raise Problem(404, "message.not_found", error.message) from None
+    return web.Response(body=body, content_type=XML)
+
+
+async def _ack_body(request: web.Request) -> tuple[Literal["done", "fail"], str | None]:
+    if not request.can_read_body:
+        return "done", None
+    raw = await request.read()
+    if not raw.strip():
+        return "done", None
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise Problem(400, "request.invalid", "The ack body is not JSON.") from None
+    if not isinstance(body, dict):
+        raise Problem(400, "request.invalid", "The ack body must be a JSON object.")
+    result = body.get("result", "done")
+    reason = body.get("reason")
+    if result not in ("done", "fail"):
+        raise Problem(400, "request.invalid", "result must be 'done' or 'fail'.")
+    if reason is not None and not isinstance(reason, str):
+        raise Problem(400, "request.invalid", "reason must be a string.")
+    return ("done" if result == "done" else "fail"), reason
+
+
+async def ack_message(request: web.Request) -> web.Response:
+    agency = await authenticated_agency(request)
+    result, reason = await _ack_body(request)
+    try:
+        acknowledgement = await inbox.acknowledge(
+            request.app[RUNTIME].pool,
+            request.match_info["id"],
+            agency.organ_id,
+            result=result,
+            reason=reason,
+        )
+    except MessageNotFound as error:
+        raise Problem(404, "message.not_found", error.message) from None
+    return _json(acknowledgement.body())
+
+
+async def get_tracking(request: web.Request) -> web.Response:
+    agency = await authenticated_agency(request)
+    try:
+        body = await tracking.tracking(
+            request.app[RUNTIME].pool, request.match_info["id"], agency.organ_id
+        )
+    except MessageNotFound as error:
+        raise Problem(404, "message.not_found", error.message) from None
+    return _json(body)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/v1/messages", submit)
+    app.router.add_get("/api/v1/inbox", list_inbox)
+    app.router.add_get("/api/v1/messages/{id}", get_message)
+    app.router.add_post("/api/v1/messages/{id}/ack", ack_message)
+    app.router.add_get("/api/v1/messages/{id}/tracking", get_tracking)

@@ -1,0 +1,270 @@
+"""``GET /api/v1/openapi.json``: the OpenAPI 3.1 description of the native API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+_PROBLEM = {"$ref": "#/components/responses/Problem"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {str(status): _PROBLEM for status in statuses}
+
+
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "type": "object",
+        "required": ["type", "title", "status", "detail", "code"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "code": {
+                "type": "string",
+                "description": "Stable machine-readable reason, e.g. envelope.malformed, "
+                "signature.invalid, sender.mismatch, certificate.not_registered, "
+                "recipient.unknown, recipient.suspended, status.unknown_document, "
+                "status.not_participant, status.not_allowed, business.unknown_document, "
+                "message.conflict, message.too_large, message.not_found, auth.missing, "
+                "auth.invalid.",
+            },
+        },
+    },
+    "Submission": {
+        "type": "object",
+        "required": ["id", "kind", "document_id", "from", "recipients"],
+        "properties": {
+            "id": {"type": "string", "description": "Opaque message id chosen by the axis."},
+            "kind": {"enum": ["edoc", "status"]},
+            "document_id": {
+                "type": "string",
+                "description": "The DocumentId; for a status, the document it answers.",
+            },
+            "from": {"type": "string"},
+            "recipients": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "OrganIds the message is routed to: the document's "
+                "recipients; for a status, the original sender (or, for a recall 13, "
+                "the recipients asked).",
+            },
+        },
+    },
+    "InboxItem": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "kind": {"enum": ["edoc", "status"]},
+            "from": {"type": "string"},
+            "document_id": {"type": "string"},
+            "subject": {"type": "string"},
+            "status_code": {"type": ["string", "null"]},
+            "priority": {"type": "integer", "minimum": 0, "maximum": 4},
+            "received_at": {"type": "string", "format": "date-time"},
+            "size": {"type": "integer"},
+            "sha256": {"type": "string", "description": "Hex SHA-256 of the exact bytes."},
+        },
+    },
+    "InboxPage": {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": _ref("InboxItem")},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "Pass as cursor for the next page; null on the last page.",
+            },
+        },
+    },
+    "Ack": {
+        "type": "object",
+        "properties": {
+            "result": {"enum": ["done", "fail"], "default": "done"},
+            "reason": {"type": "string"},
+        },
+    },
+    "Acknowledgement": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "organ_id": {"type": "string"},
+            "transport_state": {"const": "acked"},
+            "acked_at": {"type": "string", "format": "date-time"},
+            "result": {"enum": ["done", "fail"]},
+        },
+    },
+    "StatusEntry": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string", "description": "01-06, 13, 15, 16."},
+            "description": {"type": "string"},
+            "at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "The status's own Timestamp (or when the axis received it).",
+            },
+            "received_at": {"type": "string", "format": "date-time"},
+            "from": {"type": "string"},
+            "message_id": {"type": "string", "description": "The status message's id."},
+        },
+    },
+    "RecipientTracking": {
+        "type": "object",
+        "properties": {
+            "organ_id": {"type": "string"},
+            "transport_state": {"enum": ["queued", "delivered", "acked", "retrying", "dead"]},
+            "attempts": {"type": "integer"},
+            "last_error": {"type": ["string", "null"]},
+            "delivered_at": _TIME,
+            "acked_at": _TIME,
+            "business_status": {
+                "type": ["string", "null"],
+                "description": "The latest status code this recipient sent.",
+            },
+            "statuses": {
+                "type": "array",
+                "items": _ref("StatusEntry"),
+                "description": "The recipient's statuses, and the sender's recalls (13), "
+                "oldest first.",
+            },
+        },
+    },
+    "DocumentLink": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "document_id": {"type": "string"},
+            "business_type": {"enum": ["revocation", "update", "replacement", None]},
+            "accepted_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "Tracking": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "kind": {"enum": ["edoc", "status"]},
+            "document_id": {"type": "string"},
+            "accepted_at": {"type": "string", "format": "date-time"},
+            "business_type": {"enum": ["new", "revocation", "update", "replacement", None]},
+            "recipients": {"type": "array", "items": _ref("RecipientTracking")},
+            "acts_on": {
+                "oneOf": [_ref("DocumentLink"), {"type": "null"}],
+                "description": "For a revocation (1), update (2) or replacement (3): the "
+                "document it acts on (found by sender and Bussiness/DocumentId).",
+            },
+            "acted_on_by": {
+                "type": "array",
+                "items": _ref("DocumentLink"),
+                "description": "Later revocations, updates and replacements of this document.",
+            },
+        },
+    },
+}
+
+DESCRIPTION: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "axis native API",
+        "version": "1",
+        "description": "Inter-agency edXML document exchange. Errors are "
+        "application/problem+json with a stable code.",
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": SCHEMAS,
+        "responses": {
+            "Problem": {
+                "description": "Refused; see code.",
+                "content": {"application/problem+json": {"schema": _ref("Problem")}},
+            }
+        },
+    },
+    "security": [{"bearer": []}],
+    "paths": {
+        "/api/v1/messages": {
+            "post": {
+                "summary": "Submit a signed edXML document or status message.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/xml": {"schema": {"type": "string"}}},
+                },
+                "responses": {
+                    "202": _json(_ref("Submission"), "Accepted and stored."),
+                    "200": _json(_ref("Submission"), "An identical resubmission."),
+                    **_errors(400, 401, 403, 409, 413, 422),
+                },
+            }
+        },
+        "/api/v1/inbox": {
+            "get": {
+                "summary": "Messages addressed to the caller, not yet acknowledged, oldest first.",
+                "parameters": [
+                    {"name": "kind", "in": "query", "schema": {"enum": ["edoc", "status"]}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+                    },
+                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {"200": _json(_ref("InboxPage"), "One page."), **_errors(400, 401)},
+            }
+        },
+        "/api/v1/messages/{id}": {
+            "get": {
+                "summary": "The exact bytes the sender signed; for its sender and recipients. "
+                "A pull recipient's fetch marks its delivery delivered.",
+                "parameters": [_ID],
+                "responses": {
+                    "200": {
+                        "description": "The message.",
+                        "content": {"application/xml": {"schema": {"type": "string"}}},
+                    },
+                    **_errors(401, 404),
+                },
+            }
+        },
+        "/api/v1/messages/{id}/ack": {
+            "post": {
+                "summary": "The recipient confirms it has the message; acking twice is harmless.",
+                "parameters": [_ID],
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/json": {"schema": _ref("Ack")}},
+                },
+                "responses": {
+                    "200": _json(_ref("Acknowledgement"), "Acknowledged."),
+                    **_errors(400, 401, 404),
+                },
+            }
+        },
+        "/api/v1/messages/{id}/tracking": {
+            "get": {
+                "summary": "For the sender: what became of the message, per recipient.",
+                "parameters": [_ID],
+                "responses": {"200": _json(_ref("Tracking"), "Tracking."), **_errors(401, 404)},
+            }
+        },
+    },
+}
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(DESCRIPTION)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/openapi.json", openapi)

@@ -1,0 +1,218 @@
+"""Signed edXML test envelopes and agencies registered to send them.
+
+Real signatures from the in-memory development CA (``signing``), real rows
+in the registry: what intake sees in tests is what it sees in production.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+from xml.sax.saxutils import escape
+
+from cryptography.hazmat.primitives import serialization
+
+from axis.database import Pool, create_pool
+from axis.intake import Intake
+from axis.registry import Registry
+from axis.runtime import Runtime, open_runtime
+from axis.settings import Settings
+from signing import CertificateAuthority, IssuedCredential, SigningAlgorithm, sign
+from signing.credentials import cached_key
+from tests.support.processes import TEST_SECRET_KEY
+
+NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
+
+_ATTACHMENT_ID = "cid:att-1"
+_serial = itertools.count(1)
+
+
+def _organization(tag: str, organ_id: str) -> str:
+    return (
+        f"<{tag}><OrganId>{escape(organ_id)}</OrganId>"
+        f"<OrganName>Agency {escape(organ_id)}</OrganName></{tag}>"
+    )
+
+
+def document(
+    sender: str,
+    recipients: list[str] | tuple[str, ...],
+    *,
+    document_id: str | None = None,
+    subject: str = "V/v thử nghiệm",
+    business_type: int = 0,
+    acts_on: str | None = None,
+    priority: int = 0,
+    payload: bytes = b"hello",
+) -> bytes:
+    """An unsigned document; ``payload`` becomes its one attachment."""
+    number = next(_serial)
+    document_id = document_id or f"{sender},2026/11/20,{number}/TEST"
+    acts = f"<DocumentId>{escape(acts_on)}</DocumentId>" if acts_on else ""
+    encoded = base64.b64encode(payload).decode("ascii")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<edXML xmlns="{NS}"><edXMLEnvelope><edXMLHeader><MessageHeader>'
+        + _organization("From", sender)
+        + "".join(_organization("To", recipient) for recipient in recipients)
+        + f"<DocumentId>{escape(document_id)}</DocumentId>"
+        f"<Code><CodeNumber>{number}</CodeNumber><CodeNotation>TEST</CodeNotation></Code>"
+        f"<Subject>{escape(subject)}</Subject>"
+        f"<OtherInfo><Priority>{priority}</Priority></OtherInfo>"
+        "</MessageHeader><TraceHeaderList>"
+        f"<TraceHeader><OrganId>{escape(sender)}</OrganId>"
+        "<Timestamp>2026/11/20 09:15:00</Timestamp></TraceHeader>"
+        f"<Bussiness><BussinessDocType>{business_type}</BussinessDocType>{acts}"
+        "<Paper>0</Paper></Bussiness>"
+        '</TraceHeaderList></edXMLHeader><edXMLBody><edXMLManifest version="1.0">'
+        f"<Reference><ContentId>{_ATTACHMENT_ID}</ContentId>"
+        "<ContentType>text/plain</ContentType><AttachmentName>a.txt</AttachmentName>"
+        "</Reference></edXMLManifest></edXMLBody></edXMLEnvelope>"
+        f"<AttachmentEncoded><Attachment><ContentId>{_ATTACHMENT_ID}</ContentId>"
+        "<AttachmentName>a.txt</AttachmentName><ContentType>text/plain</ContentType>"
+        f"<ContentTransferEncoded>{encoded}</ContentTransferEncoded></Attachment>"
+        "</AttachmentEncoded></edXML>\n"
+    ).encode()
+
+
+def status(
+    sender: str,
+    original_sender: str,
+    document_id: str,
+    code: str,
+    *,
+    description: str = "",
+    timestamp: str = "2026/11/20 10:02:31",
+) -> bytes:
+    """An unsigned status message about ``document_id`` from ``original_sender``."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<edXML xmlns="{NS}"><edXMLEnvelope><edXMLHeader><MessageHeader>'
+        + _organization("From", sender)
+        + f"<ResponseFor><OrganId>{escape(original_sender)}</OrganId>"
+        f"<DocumentId>{escape(document_id)}</DocumentId></ResponseFor>"
+        f"<StatusCode>{code}</StatusCode><Description>{escape(description)}</Description>"
+        f"<Timestamp>{timestamp}</Timestamp>"
+        "</MessageHeader></edXMLHeader></edXMLEnvelope></edXML>\n"
+    ).encode()
+
+
+def document_id_of(data: bytes) -> str:
+    start = data.index(b"<DocumentId>") + len(b"<DocumentId>")
+    return data[start : data.index(b"</DocumentId>", start)].decode()
+
+
+@dataclass
+class TestAgency:
+    organ_id: str
+    secret: str
+    credential: IssuedCredential
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secret}"}
+
+    def sign(self, data: bytes, algorithm: SigningAlgorithm = SigningAlgorithm.RSA_SHA256) -> bytes:
+        return sign(data, self.credential.private_key, self.credential.certificate,
+                    algorithm=algorithm)  # fmt: skip
+
+
+@dataclass
+class TestPki:
+    """A development CA; issues one RSA credential per OrganId (keys reused: fast)."""
+
+    ca: CertificateAuthority = field(
+        default_factory=lambda: CertificateAuthority.create(key=cached_key("ecdsa", 300))
+    )
+
+    def issue(self, organ_id: str) -> IssuedCredential:
+        return self.ca.issue(organ_id, key=cached_key("rsa", 0))
+
+    def ca_pem(self) -> str:
+        return self.ca.certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+async def trust_ca(pool: Pool, pki: TestPki) -> None:
+    """Makes the CA a trust anchor, as ``axis trust add`` would."""
+    certificate = pki.ca.certificate
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    await pool.execute(
+        "INSERT INTO trust_certificates (fingerprint, role, pem, subject, not_after) "
+        "VALUES ($1, 'anchor', $2, $3, $4) ON CONFLICT DO NOTHING",
+        hashlib.sha256(der).hexdigest(),
+        pki.ca_pem(),
+        certificate.subject.rfc4514_string(),
+        certificate.not_valid_after_utc,
+    )
+    await pool.execute("SELECT nextval('trust_generation')")
+
+
+async def register(
+    registry: Registry,
+    pki: TestPki,
+    organ_id: str,
+    *,
+    endpoint_url: str | None = None,
+    with_certificate: bool = True,
+) -> TestAgency:
+    credential = pki.issue(organ_id)
+    pem = credential.certificate.public_bytes(serialization.Encoding.PEM)
+    credentials = await registry.add(
+        organ_id,
+        f"Agency {organ_id}",
+        endpoint_url=endpoint_url,
+        certificates=[pem] if with_certificate else [],
+    )
+    return TestAgency(organ_id, credentials.secret, credential)
+
+
+@dataclass
+class Broker:
+    """A real runtime on a test database, its development CA and registered agencies."""
+
+    runtime: Runtime
+    pki: TestPki
+    agencies: dict[str, TestAgency] = field(default_factory=dict)
+
+    @property
+    def pool(self) -> Pool:
+        return self.runtime.pool
+
+    async def add(
+        self, organ_id: str, *, endpoint_url: str | None = None, with_certificate: bool = True
+    ) -> TestAgency:
+        agency = await register(
+            self.runtime.registry,
+            self.pki,
+            organ_id,
+            endpoint_url=endpoint_url,
+            with_certificate=with_certificate,
+        )
+        self.agencies[organ_id] = agency
+        return agency
+
+
+@contextlib.asynccontextmanager
+async def open_broker(database_url: str, **settings: Any) -> AsyncIterator[Broker]:
+    """A broker whose agency cache never holds stale entries (tests change agencies often)."""
+    config = Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, **settings)
+    pool = await create_pool(database_url, 8)
+    runtime = open_runtime(config, pool)
+    object.__setattr__(
+        runtime,
+        "intake",
+        Intake(config, pool, runtime.registry, runtime.trust, agency_ttl=0.0),
+    )
+    runtime.trust.invalidate()
+    pki = TestPki()
+    await trust_ca(pool, pki)
+    try:
+        yield Broker(runtime, pki)
+    finally:
+        await runtime.close()
+        await pool.close()
