@@ -17,7 +17,6 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -74,10 +73,14 @@ def secret_box_for(settings: Settings) -> SecretBox:
             "Setting AXIS_SECRET_KEY must be set when AXIS_DATABASE_URL names an external "
             "database: agency secrets are encrypted under it."
         )
-    return SecretBox.from_passphrase(_local_key(settings.data_dir))
+    return SecretBox.from_passphrase(local_secret_key(settings))
 
 
-def _local_key(data_dir: Path) -> str:
+def local_secret_key(settings: Settings) -> str:
+    """The key kept in the data folder for an installation on the embedded database."""
+    data_dir = settings.data_dir
+    if settings.secret_key is not None:
+        return settings.secret_key
     path = data_dir / _KEY_FILE
     if not path.exists():
         # Written aside, then linked into place: link() fails if another

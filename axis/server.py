@@ -18,9 +18,10 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from axis import database, migrator
+from axis import database, demo, migrator
 from axis.composition import create_web_application
 from axis.runtime import open_runtime
+from axis.secret_box import local_secret_key
 from axis.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,10 @@ async def _serve(
         )
         if print_urls:
             announce(settings, _print)
-        await stop.wait()
+        async with contextlib.AsyncExitStack() as background:
+            if settings.demo and worker_index == 0:
+                await background.enter_async_context(demo.running(runtime))
+            await stop.wait()
         logger.info("stopping: no new connections, finishing requests in flight")
     finally:
         # cleanup() closes the listening socket first, then waits (bounded by
@@ -101,7 +105,17 @@ async def _serve(
 
 async def _supervise(settings: Settings, url: str, stop: asyncio.Event) -> None:
     """Runs ``settings.workers`` serving processes and restarts any that crash."""
-    environment = dict(os.environ, AXIS_DATABASE_URL=url, AXIS_WORKERS="1")
+    environment = dict(
+        os.environ,
+        AXIS_DATABASE_URL=url,
+        AXIS_WORKERS="1",
+        AXIS_DEMO=str(settings.demo).lower(),
+        AXIS_DATA_DIR=str(settings.data_dir),
+    )
+    if settings.secret_key is None:
+        # Children use the external-database path, so hand them the key the
+        # embedded installation keeps in its data folder.
+        environment["AXIS_SECRET_KEY"] = local_secret_key(settings)
 
     async def start(index: int) -> asyncio.subprocess.Process:
         return await asyncio.create_subprocess_exec(
