@@ -1,0 +1,105 @@
+"""Prometheus metrics of the axis.
+
+Counters and histograms live in prometheus_client's default registry. With
+``--workers N`` every process counts on its own, so the server gives its
+children a shared ``PROMETHEUS_MULTIPROC_DIR`` and a scrape merges the
+files there (prometheus_client's multiprocess mode). Gauges of the backlog
+are not kept in memory at all: they are read from the database when
+scraped, so every worker answers the same.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import REGISTRY
+
+MULTIPROCESS_ENVIRONMENT = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+ACCEPTED = Counter("axis_messages_accepted_total", "Messages accepted by intake.", ["kind"])
+REFUSED = Counter("axis_messages_refused_total", "Submissions refused, by code.", ["code"])
+DELIVERIES = Counter(
+    "axis_deliveries_total", "Delivery attempts by outcome (delivered, retrying, dead).",
+    ["outcome"],
+)  # fmt: skip
+DELIVERY_LATENCY = Histogram(
+    "axis_delivery_latency_seconds",
+    "From acceptance to delivery.",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400),
+)
+REQUEST_LATENCY = Histogram(
+    "axis_http_request_duration_seconds",
+    "HTTP request latency by route and status class.",
+    ["method", "route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+)
+
+
+def record_accepted(kind: str) -> None:
+    ACCEPTED.labels(kind=kind).inc()
+
+
+def record_refused(code: str) -> None:
+    REFUSED.labels(code=code).inc()
+
+
+def record_delivery(outcome: str) -> None:
+    DELIVERIES.labels(outcome=outcome).inc()
+
+
+def observe_delivery_latency(seconds: float) -> None:
+    DELIVERY_LATENCY.observe(seconds)
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    REQUEST_LATENCY.labels(method=method, route=route, status=f"{status // 100}xx").observe(seconds)
+
+
+def multiprocess_enabled(environ: Mapping[str, str] = os.environ) -> bool:
+    return bool(environ.get(MULTIPROCESS_ENVIRONMENT))
+
+
+class _BacklogCollector:
+    """Backlog gauges from numbers read just before the scrape."""
+
+    def __init__(self, backlog: Mapping[str, int]) -> None:
+        self._backlog = backlog
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily(
+            "axis_deliveries_backlog", "Deliveries not yet done, by transport state.",
+            labels=["state"],
+        )  # fmt: skip
+        for state, count in sorted(self._backlog.items()):
+            gauge.add_metric([state], count)
+        yield gauge
+
+
+def exposition(backlog: Mapping[str, int]) -> bytes:
+    """The text format: this process's (or all workers') metrics plus the backlog."""
+    registry = CollectorRegistry()
+    if multiprocess_enabled():
+        multiprocess.MultiProcessCollector(registry)
+        text = generate_latest(registry)
+    else:
+        text = generate_latest(REGISTRY)
+    backlog_registry = CollectorRegistry()
+    backlog_registry.register(_BacklogCollector(backlog))
+    return bytes(text) + bytes(generate_latest(backlog_registry))
+
+
+def mark_process_dead(pid: int) -> None:
+    """Called by a supervisor when a worker exits, so its live gauges are dropped."""
+    if multiprocess_enabled():
+        multiprocess.mark_process_dead(pid)

@@ -1,0 +1,42 @@
+"""``GET /metrics`` (Prometheus text format) and the request-latency middleware."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from axis import dashboard, metrics
+from endpoints.keys import RUNTIME
+
+
+@web.middleware
+async def request_latency_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except Exception as error:
+        # HTTP exceptions and problem+json errors carry their status.
+        status = int(getattr(error, "status", 500))
+        raise
+    finally:
+        # The route pattern, not the path: ids in paths would explode the label set.
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        metrics.observe_request(request.method, route, status, time.perf_counter() - started)
+
+
+async def scrape(request: web.Request) -> web.Response:
+    backlog = await dashboard.backlog(request.app[RUNTIME].pool)
+    return web.Response(
+        body=metrics.exposition(backlog), headers={"Content-Type": metrics.CONTENT_TYPE}
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.middlewares.append(request_latency_middleware)
+    app.router.add_get("/metrics", scrape)
