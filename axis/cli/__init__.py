@@ -14,7 +14,7 @@ import inspect
 import sys
 from collections.abc import Sequence
 
-from axis.cli import agency, client, envelope_inspect, envelope_signing, pki, server, trust
+from axis.cli import agency, client, envelope_inspect, envelope_signing, pki, server, trust, users
 from axis.errors import AxisError
 
 EXIT_REFUSED = 2
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     agency.register(commands)
     trust.register(commands)
     pki.register(commands)
+    users.register(commands)
     client.register(commands)
     envelope = commands.add_parser("envelope", help="edXML envelope tools (no server needed)")
     envelope_commands = envelope.add_subparsers(dest="envelope_command", required=True)
