@@ -5,7 +5,17 @@ from __future__ import annotations
 from aiohttp import web
 
 from axis.runtime import Runtime
-from endpoints import admin_deliveries, api_messages, health, metrics, openapi, ui, vxp
+from endpoints import (
+    admin_agencies,
+    admin_deliveries,
+    api_agencies,
+    api_messages,
+    health,
+    metrics,
+    openapi,
+    ui,
+    vxp,
+)
 from endpoints.keys import RUNTIME
 from endpoints.problems import problem_middleware
 
@@ -16,6 +26,8 @@ def build_application(runtime: Runtime) -> web.Application:
     )
     app[RUNTIME] = runtime
     health.add_routes(app)
+    api_agencies.add_routes(app)
+    admin_agencies.add_routes(app)
     admin_deliveries.add_routes(app)
     vxp.add_routes(app)
     api_messages.add_routes(app)

@@ -1,0 +1,128 @@
+"""The agency directory: ``GET /api/v1/agencies`` and ``GET /api/v1/agencies/{organ_id}``.
+
+Readable by any active agency (bearer secret) and by operators (operator
+token). Agencies see only active agencies; operators also see suspended
+ones. Pages are keyset-paginated in OrganId order; ``next_cursor`` is
+opaque and ``null`` on the last page.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from aiohttp import web
+
+from axis import registry, trust_admin
+from axis.errors import AxisError
+from axis.registry import Agency
+from endpoints.authentication import authenticated_agency
+from endpoints.keys import RUNTIME
+from endpoints.problems import Problem
+
+# Refusals of the registry and trust administration, as HTTP problems.
+_PROBLEMS: dict[type[AxisError], tuple[int, str]] = {
+    registry.AgencyExists: (409, "agency.exists"),
+    registry.AgencyNotFound: (404, "agency.unknown"),
+    registry.InvalidOrganId: (422, "agency.invalid_organ_id"),
+    registry.InvalidEndpoint: (422, "agency.invalid_endpoint"),
+    registry.InvalidAgency: (422, "agency.invalid"),
+    registry.InvalidCertificate: (422, "certificate.invalid"),
+    registry.UntrustedCertificate: (422, "certificate.untrusted"),
+    registry.CertificateExists: (409, "certificate.exists"),
+    registry.InvalidCursor: (400, "query.invalid_cursor"),
+    trust_admin.InvalidTrustCertificate: (422, "trust.invalid_certificate"),
+    trust_admin.TrustCertificateExists: (409, "trust.exists"),
+    trust_admin.InvalidCrl: (422, "crl.invalid"),
+    trust_admin.CrlNotTrusted: (422, "crl.untrusted"),
+    trust_admin.CrlNotNewer: (409, "crl.not_newer"),
+}
+
+
+def problem_for(error: AxisError) -> Problem:
+    for kind, (status, code) in _PROBLEMS.items():
+        if isinstance(error, kind):
+            return Problem(status, code, error.message)
+    return Problem(400, "request.refused", error.message)
+
+
+def json_response(body: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        status=status,
+        body=json.dumps(body, ensure_ascii=False).encode(),
+        content_type="application/json",
+        charset="utf-8",
+    )
+
+
+def is_operator(request: web.Request) -> bool:
+    expected = request.app[RUNTIME].settings.operator_token
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return (
+        expected is not None
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(token.strip().encode(), expected.encode())
+    )
+
+
+def page_arguments(request: web.Request) -> dict[str, Any]:
+    """``q``, ``parent``, ``limit`` and ``cursor`` from the query string (400 when malformed)."""
+    query = request.query
+    try:
+        limit = int(query.get("limit", registry.DEFAULT_PAGE_SIZE))
+    except ValueError:
+        raise Problem(400, "query.invalid_limit", "'limit' must be a whole number.") from None
+    if not 1 <= limit <= registry.MAX_PAGE_SIZE:
+        raise Problem(
+            400, "query.invalid_limit", f"'limit' must be from 1 to {registry.MAX_PAGE_SIZE}."
+        )
+    return {
+        "q": query.get("q", ""),
+        "parent_id": query.get("parent") or None,
+        "limit": limit,
+        "cursor": query.get("cursor") or None,
+    }
+
+
+def directory_entry(agency: Agency) -> dict[str, Any]:
+    return {
+        "organ_id": agency.organ_id,
+        "name": agency.name,
+        "parent_id": agency.parent_id,
+        "delivery_mode": agency.delivery_mode,
+    }
+
+
+async def _reader_is_operator(request: web.Request) -> bool:
+    if is_operator(request):
+        return True
+    await authenticated_agency(request)
+    return False
+
+
+async def list_agencies(request: web.Request) -> web.Response:
+    operator = await _reader_is_operator(request)
+    arguments = page_arguments(request)
+    try:
+        page = await request.app[RUNTIME].registry.directory(
+            **arguments, include_suspended=operator
+        )
+    except AxisError as error:
+        raise problem_for(error) from None
+    items = [directory_entry(agency) for agency in page.items]
+    return json_response({"items": items, "next_cursor": page.next_cursor})
+
+
+async def get_agency(request: web.Request) -> web.Response:
+    operator = await _reader_is_operator(request)
+    organ_id = request.match_info["organ_id"]
+    agency = await request.app[RUNTIME].registry.get(organ_id)
+    if agency is None or not (agency.active or operator):
+        raise Problem(404, "agency.unknown", f"No agency is registered under OrganId {organ_id}.")
+    return json_response({**directory_entry(agency), "active": agency.active})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/agencies", list_agencies)
+    app.router.add_get("/api/v1/agencies/{organ_id}", get_agency)
