@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from tests.support.processes import http_status, run_axis, start_server
 
@@ -33,8 +37,20 @@ def test_serves_health_and_readiness_against_external_database(
     assert "stopped" in server.log()
 
 
-def test_embedded_database_starts_survives_restart_and_stops(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    # Outside pytest's tmp_path: pytest keeps /tmp/pytest-of-<user> at mode 0700,
+    # which the embedded server's own system user (when run as root) cannot enter.
+    directory = Path(tempfile.mkdtemp(prefix="axis-serve-", dir="/tmp"))
+    try:
+        yield directory / "data"
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_embedded_database_starts_survives_restart_and_stops(
+    data_dir: Path, tmp_path: Path
+) -> None:
     first = start_server(["--data-dir", str(data_dir)], tmp_path / "first.log")
     try:
         first.wait_ready()
