@@ -57,9 +57,16 @@ def raw_header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | N
 def signed_parameters(sign_header: bytes) -> dict[str, str]:
     """The signed JSON as parameters: prefix stripped, keys lower-cased."""
     try:
-        document = json.loads(sign_header.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise VxpAuthenticationError("The XroadVnpt-sign-header is not UTF-8 JSON.") from None
+        text = sign_header.decode("utf-8")
+    except UnicodeDecodeError:
+        raise VxpAuthenticationError(
+            "The XroadVnpt-sign-header is not UTF-8: SDK calls to an http endpoint with an "
+            "explicit port truncate non-ASCII header values; keep header values ASCII."
+        ) from None
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise VxpAuthenticationError("The XroadVnpt-sign-header is not JSON.") from None
     if not isinstance(document, dict):
         raise VxpAuthenticationError("The XroadVnpt-sign-header is not a JSON object.")
     parameters: dict[str, str] = {}

@@ -169,9 +169,7 @@ class VxpService:
         self.header_map["Content-Type"] = content_type
         for key, value in header_json.items():
             if send_edoc and key == "to":
-                self.header_map[key] = (
-                    json.dumps(value) if isinstance(value, str) else _text(value)
-                )
+                self.header_map[key] = json.dumps(value) if isinstance(value, str) else _text(value)
             else:
                 self.header_map[key] = _text(value)
         url = urlsplit(self.endpoint + "/" + operation)

@@ -50,8 +50,9 @@ def test_worked_example_1_sign_header_and_hmac() -> None:
         "df40e3fa545b5a3dc2587f74c165352aa36381a0d39da1d2c1cbb2e28bf695ec"
     )
     assert f"XroadVnpt-sign-header: {EXAMPLE_1_SIGN}\r\n".encode() in request
-    assert b"XroadVnpt-sign-header-key: systemid;servicetype;messagetype;timestamp;Content-Type" in (
-        request
+    assert (
+        b"XroadVnpt-sign-header-key: systemid;servicetype;messagetype;timestamp;Content-Type"
+        in (request)
     )
     assert request.startswith(b"POST /vxp/getReceivedEdocList HTTP/1.1\r\n")
     assert request.endswith(b"Content-Length: 0\r\nHost: h\r\nConnection: Keep-Alive\r\n"
