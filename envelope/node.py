@@ -114,10 +114,12 @@ class Node:
         return found[0] if found else None
 
     def is_empty(self) -> bool:
+        """No child elements and no text but whitespace. A block with children is never
+        empty, so its text (which may hold a 100 MB attachment) is never gathered here."""
         element = self.element
-        if len(element):
-            return not any(isinstance(child.tag, str) for child in element) and not self.text()
-        return not (element.text or "").strip(_XML_WHITESPACE)
+        if any(isinstance(child.tag, str) for child in element):
+            return False
+        return self.text() is None
 
     def text(self) -> str | None:
         """The text, whitespace around it removed; None when there is none."""

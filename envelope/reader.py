@@ -233,7 +233,7 @@ def _document(
     encoded = top.block("AttachmentEncoded")
     attachment_nodes = encoded.blocks("Attachment") if encoded else []
     payloads = locate_payloads(
-        context.raw, [node.block("ContentTransferEncoded") for node in attachment_nodes]
+        context.raw, [node.one("ContentTransferEncoded") for node in attachment_nodes]
     )
     return Document(
         sender=_organization(sender) if sender else None,
