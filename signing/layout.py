@@ -43,9 +43,9 @@ def find_header(root: etree._Element) -> etree._Element:
 def locate_signature(root: etree._Element) -> etree._Element:
     """The one XML-Signature element, checked to be in its place."""
     header = find_header(root)
-    signatures = list(root.iter(SIGNATURE_TAG))
-    misnamed = next(root.iter(EDXML_SIGNATURE_TAG), None)
-    if misnamed is not None:
+    found = list(root.iter(SIGNATURE_TAG, EDXML_SIGNATURE_TAG))
+    signatures = [element for element in found if element.tag == SIGNATURE_TAG]
+    if len(signatures) != len(found):
         raise MisplacedSignatureError(
             "the document has a Signature in the edXML namespace instead of the XML-Signature one"
         )

@@ -26,6 +26,10 @@ _X509_IGNORED = frozenset(
 )
 # KeyInfo children some SDKs add next to X509Data; never used to verify.
 _KEYINFO_IGNORED = frozenset(_DS + name for name in ("KeyName", "KeyValue"))
+_REFERENCE_SHAPES = (
+    (_DS + "Transforms", _DS + "DigestMethod", _DS + "DigestValue"),
+    (_DS + "DigestMethod", _DS + "DigestValue"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,20 +41,30 @@ class SignatureParts:
     digest_method: str
     digest_value: bytes
     signature_value: bytes
-    certificates: tuple[bytes, ...]
+    # Base64 text, whitespace removed: the verifier's certificate cache is keyed on it.
+    certificates: tuple[str, ...]
 
 
 def _elements(parent: etree._Element) -> list[etree._Element]:
-    for text in (parent.text, *(child.tail for child in parent)):
-        if text and text.strip():
+    # Hot path: one pass, no temporary tuples, strip() only when there is text.
+    text = parent.text
+    if text and not text.isspace():
+        raise MalformedSignatureError(f"unexpected text inside {etree.QName(parent).localname}")
+    children = []
+    for child in parent:
+        tail = child.tail
+        if tail and not tail.isspace():
             raise MalformedSignatureError(f"unexpected text inside {etree.QName(parent).localname}")
-    return [child for child in parent if isinstance(child.tag, str)]
+        if isinstance(child.tag, str):
+            children.append(child)
+    return children
 
 
 def _expect(parent: etree._Element, names: tuple[str, ...]) -> list[etree._Element]:
     children = _elements(parent)
-    found = tuple(child.tag for child in children)
-    if found != tuple(_DS + name for name in names):
+    if len(children) != len(names) or any(
+        child.tag != _DS + name for child, name in zip(children, names, strict=True)
+    ):
         raise MalformedSignatureError(
             f"{etree.QName(parent).localname} must hold exactly {', '.join(names)}"
         )
@@ -61,17 +75,24 @@ def _algorithm(element: etree._Element, *, allow_children: bool = False) -> str:
     uri = element.get("Algorithm")
     if not uri:
         raise MalformedSignatureError(f"{etree.QName(element).localname} has no Algorithm")
-    if not allow_children and _elements(element):
+    has_content = len(element) or (element.text and not element.text.isspace())
+    if has_content and (not allow_children or _elements(element)):
         raise MalformedSignatureError(f"{etree.QName(element).localname} has unexpected content")
     return uri
 
 
-def _base64(element: etree._Element, what: str) -> bytes:
+def _text(element: etree._Element, what: str) -> str:
+    """The base64 text of ``element`` without whitespace; decoded by the caller."""
     if len(element):
         raise MalformedSignatureError(f"{what} has unexpected content")
     text = "".join((element.text or "").split())
     if not text:
         raise MalformedSignatureError(f"{what} is empty")
+    return text
+
+
+def _base64(element: etree._Element, what: str) -> bytes:
+    text = _text(element, what)
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as error:
@@ -83,7 +104,7 @@ def _transforms(container: etree._Element) -> tuple[str, ...]:
     uris = []
     for transform in transforms:
         uris.append(_algorithm(transform, allow_children=True))
-        for child in _elements(transform):
+        for child in _elements(transform) if len(transform) else ():
             if child.tag == _EXC_C14N_NS + "InclusiveNamespaces":
                 # A PrefixList changes what exclusive C14N emits; the profile never needs it.
                 raise MalformedSignatureError("InclusiveNamespaces is not supported")
@@ -91,8 +112,8 @@ def _transforms(container: etree._Element) -> tuple[str, ...]:
     return tuple(uris)
 
 
-def _certificates(key_info: etree._Element) -> tuple[bytes, ...]:
-    certificates: list[bytes] = []
+def _certificates(key_info: etree._Element) -> tuple[str, ...]:
+    certificates: list[str] = []
     for child in _elements(key_info):
         if child.tag in _KEYINFO_IGNORED:
             continue
@@ -100,7 +121,7 @@ def _certificates(key_info: etree._Element) -> tuple[bytes, ...]:
             raise MalformedSignatureError(f"KeyInfo may not hold {etree.QName(child).localname}")
         for item in _elements(child):
             if item.tag == _DS + "X509Certificate":
-                certificates.append(_base64(item, "X509Certificate"))
+                certificates.append(_text(item, "X509Certificate"))
             elif item.tag not in _X509_IGNORED:
                 raise MalformedSignatureError(
                     f"X509Data may not hold {etree.QName(item).localname}"
@@ -122,16 +143,13 @@ def read_parts(signature: etree._Element) -> SignatureParts:
         raise MalformedSignatureError('the Reference must have URI="" (the whole document)')
     if any(name not in ("URI", "Id") for name in reference.attrib):
         raise MalformedSignatureError("the Reference has unexpected attributes")
-    names = tuple(etree.QName(child).localname for child in _elements(reference))
-    if names not in (
-        ("Transforms", "DigestMethod", "DigestValue"),
-        ("DigestMethod", "DigestValue"),
-    ):
+    children = _elements(reference)
+    names = tuple(str(child.tag) for child in children)
+    if names not in _REFERENCE_SHAPES:
         raise MalformedSignatureError(
             "the Reference must hold Transforms, DigestMethod, DigestValue"
         )
-    children = _expect(reference, names)
-    transforms = _transforms(children[0]) if names[0] == "Transforms" else ()
+    transforms = _transforms(children[0]) if len(names) == 3 else ()
     return SignatureParts(
         signed_info=signed_info,
         canonicalization=_algorithm(c14n),

@@ -220,13 +220,19 @@ class TrustStore:
         certificate: x509.Certificate,
         at: datetime | None = None,
         intermediates: Sequence[x509.Certificate] = (),
+        *,
+        known_fingerprint: str | None = None,
     ) -> Chain:
-        """The validated chain, signer first, anchor last; raises a SignatureError."""
+        """The validated chain, signer first, anchor last; raises a SignatureError.
+
+        ``known_fingerprint`` (the certificate's SHA-256, when the caller has
+        it already) saves hashing the certificate again on the hot path.
+        """
         at = _utc(at)
         check_validity(certificate, at)
         check_key_usage(certificate)
         self.refresh()
-        key = fingerprint(certificate)
+        key = known_fingerprint or fingerprint(certificate)
         with self._lock:
             conclusion = self._cache.get(key)
             if conclusion is not None:

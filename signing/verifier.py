@@ -9,6 +9,8 @@ The certificate chain is the TrustStore's business, which caches it.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import hashlib
 import hmac
@@ -59,6 +61,8 @@ class CheckedSignature:
     canonicalization: str
     digest: str
     fingerprint: str
+    subject: str
+    organ_id_hint: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,17 +82,29 @@ class VerifiedSignature:
 
 @dataclass(frozen=True, slots=True)
 class _LoadedCertificate:
+    """A KeyInfo certificate with what the verifier asks of it, computed once."""
+
     certificate: x509.Certificate
     public_key: CertificatePublicKeyTypes
+    fingerprint: str
+    subject: str
+    organ_id_hint: str | None
 
 
 @functools.lru_cache(maxsize=1024)
-def _load_certificate(der: bytes) -> _LoadedCertificate:
+def _load_certificate(text: str) -> _LoadedCertificate:
+    # Keyed on the base64 text: a cache hit costs one string hash, no decoding.
     try:
-        certificate = x509.load_der_x509_certificate(der)
-        return _LoadedCertificate(certificate, certificate.public_key())
-    except ValueError as error:
+        certificate = x509.load_der_x509_certificate(base64.b64decode(text, validate=True))
+    except (binascii.Error, ValueError) as error:
         raise MalformedSignatureError("an X509Certificate in KeyInfo cannot be read") from error
+    return _LoadedCertificate(
+        certificate,
+        certificate.public_key(),
+        fingerprint(certificate),
+        subject_text(certificate),
+        organ_id_hint(certificate),
+    )
 
 
 def parse_document(data: bytes) -> etree._Element:
@@ -177,7 +193,9 @@ def check_signature(
         digest_algorithm=parts.digest_method,
         canonicalization=C14N_EXCLUSIVE if exclusive_document else C14N_INCLUSIVE,
         digest=digest.hex(),
-        fingerprint=fingerprint(signer.certificate),
+        fingerprint=signer.fingerprint,
+        subject=signer.subject,
+        organ_id_hint=signer.organ_id_hint,
     )
 
 
@@ -194,7 +212,9 @@ def verify(
     says why; the document itself is never changed.
     """
     checked = check_signature(data, profile=LEGACY_SHA1_PROFILE if allow_sha1 else DEFAULT_PROFILE)
-    chain = trust.check(checked.certificate, at, checked.presented)
+    chain = trust.check(
+        checked.certificate, at, checked.presented, known_fingerprint=checked.fingerprint
+    )
     return VerifiedSignature(
         certificate=checked.certificate,
         chain=chain,
@@ -203,6 +223,6 @@ def verify(
         canonicalization=checked.canonicalization,
         digest=checked.digest,
         fingerprint=checked.fingerprint,
-        organ_id_hint=organ_id_hint(checked.certificate),
-        subject=subject_text(checked.certificate),
+        organ_id_hint=checked.organ_id_hint,
+        subject=checked.subject,
     )
