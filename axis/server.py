@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Callable
 
 from aiohttp import web
@@ -116,6 +117,8 @@ async def _supervise(settings: Settings, url: str, stop: asyncio.Event) -> None:
         # Children use the external-database path, so hand them the key the
         # embedded installation keeps in its data folder.
         environment["AXIS_SECRET_KEY"] = local_secret_key(settings)
+    # Workers count metrics in files of one folder that /metrics merges.
+    environment.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="axis-metrics-"))
 
     async def start(index: int) -> asyncio.subprocess.Process:
         return await asyncio.create_subprocess_exec(
