@@ -19,6 +19,7 @@ Requests are written on a raw socket so nothing is normalised on the way.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -221,10 +222,9 @@ class VxpService:
     def call(self, request: bytes, *, lose_first_answer: bool = False) -> Answer:
         self.last_request = request
         if lose_first_answer:
-            try:
+            # The SDK (HttpClient retry / JDK POST repeat) sends it again.
+            with contextlib.suppress(ConnectionResetError):
                 self._exchange(request, lose_answer=True)
-            except ConnectionResetError:
-                pass  # the SDK (HttpClient retry / JDK POST repeat) sends it again
         return self._exchange(request)
 
     def resend_last(self) -> Answer:
