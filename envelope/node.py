@@ -84,11 +84,15 @@ class Node:
 
         Empty elements count as absent, so only a second non-empty one is a repetition.
         """
+        found = self._by_name().get(name)
+        if not found:
+            return None
         path = f"{self.path}/{name}"
+        if len(found) == 1:
+            node = Node(found[0], path, self.context)
+            return None if node.is_empty() else node
         filled = [
-            node
-            for element in self._by_name().get(name, ())
-            if not (node := Node(element, path, self.context)).is_empty()
+            node for element in found if not (node := Node(element, path, self.context)).is_empty()
         ]
         if not filled:
             return None
@@ -133,6 +137,16 @@ class Node:
         return value or None
 
     def text_of(self, name: str) -> str | None:
+        found = self._by_name().get(name)
+        if not found:
+            return None
+        element = found[0]
+        if len(found) == 1 and not len(element):  # one plain leaf: the common case, kept fast
+            value = (element.text or "").strip(_XML_WHITESPACE)
+            line: int | None = getattr(element, "sourceline", None)
+            if line is not None:
+                self.context.lines[f"{self.path}/{name}"] = line
+            return value or None
         node = self.block(name)
         return None if node is None else node.text()
 
