@@ -51,8 +51,8 @@ class Surface:
         return VxpService(endpoint or self.base_url + "/vxp", agency.organ_id, agency.secret)
 
 
-@pytest.fixture
-async def surface(database_url: str) -> AsyncIterator[Surface]:
+@pytest.fixture(name="surface")
+async def surface_fixture(database_url: str) -> AsyncIterator[Surface]:
     async with open_broker(database_url) as broker:
         for organ_id in (SENDER, FIRST, SECOND):
             await broker.add(organ_id)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from tests.endpoints.test_vxp import FIRST, SENDER, Surface, call, sdk_json
-from tests.endpoints.test_vxp import surface as surface  # noqa: F401  (the fixture)
+from tests.endpoints.test_vxp import (
+    FIRST,
+    SENDER,
+    Surface,
+    call,
+    sdk_json,
+    surface_fixture,  # noqa: F401  (provides ``surface``)
+)
 
 UNIT_DATA = '{"id":"","pcode":"%s","code":"%s","name":"Phòng %s","mail":"","mobile":"","fax":""}'
 
@@ -38,11 +44,10 @@ async def test_a_system_registers_and_deletes_units_below_itself_only(surface: S
     assert created["status"] == "OK", created
     nested = sdk_json(await call(client.register_agency, {}, UNIT_DATA % (unit, grandchild, "B")))
     assert nested["status"] == "OK", nested
-    parents = dict(
-        await pool.fetch(
-            "SELECT organ_id, parent_id FROM agencies WHERE organ_id = ANY($1)", [unit, grandchild]
-        )
+    rows = await pool.fetch(
+        "SELECT organ_id, parent_id FROM agencies WHERE organ_id = ANY($1)", [unit, grandchild]
     )
+    parents = {row["organ_id"]: row["parent_id"] for row in rows}
     assert parents == {unit: FIRST, grandchild: unit}
     listed = sdk_json(await call(client.get_agencies_list))
     assert unit in [item["code"] for item in listed["data"]]
