@@ -76,8 +76,8 @@ def _cursor_value(cursor: str | None) -> int:
 async def page(
     pool: Pool,
     organ_id: str,
-    *,
     kind: Literal["edoc", "status"] | None = None,
+    *,
     limit: int = 100,
     cursor: str | None = None,
 ) -> InboxPage:

@@ -12,9 +12,10 @@ import hashlib
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
+from aiohttp.test_utils import TestClient, TestServer
 from cryptography.hazmat.primitives import serialization
 
 from axis.database import Pool, create_pool
@@ -22,6 +23,7 @@ from axis.intake import Intake
 from axis.registry import Registry
 from axis.runtime import Runtime, open_runtime
 from axis.settings import Settings
+from endpoints.application import build_application
 from signing import CertificateAuthority, IssuedCredential, SigningAlgorithm, sign
 from signing.credentials import cached_key
 from tests.support.processes import TEST_SECRET_KEY
@@ -109,6 +111,8 @@ def document_id_of(data: bytes) -> str:
 
 @dataclass
 class TestAgency:
+    __test__: ClassVar[bool] = False  # not a pytest class
+
     organ_id: str
     secret: str
     credential: IssuedCredential
@@ -125,6 +129,8 @@ class TestAgency:
 @dataclass
 class TestPki:
     """A development CA; issues one RSA credential per OrganId (keys reused: fast)."""
+
+    __test__: ClassVar[bool] = False  # not a pytest class
 
     ca: CertificateAuthority = field(
         default_factory=lambda: CertificateAuthority.create(key=cached_key("ecdsa", 300))
@@ -216,3 +222,50 @@ async def open_broker(database_url: str, **settings: Any) -> AsyncIterator[Broke
     finally:
         await runtime.close()
         await pool.close()
+
+
+@dataclass
+class Api:
+    """An HTTP client on the native API of a test broker, speaking as any of its agencies."""
+
+    broker: Broker
+    client: TestClient  # type: ignore[type-arg]
+
+    def agency(self, organ_id: str) -> TestAgency:
+        return self.broker.agencies[organ_id]
+
+    async def post(self, organ_id: str, data: bytes) -> tuple[int, dict[str, Any]]:
+        headers = {"Content-Type": "application/xml", **self.agency(organ_id).headers}
+        async with self.client.post("/api/v1/messages", data=data, headers=headers) as answer:
+            return answer.status, await answer.json(content_type=None)
+
+    async def send(self, organ_id: str, unsigned: bytes) -> dict[str, Any]:
+        code, body = await self.post(organ_id, self.agency(organ_id).sign(unsigned))
+        assert code == 202, body
+        return body
+
+    async def get_json(self, organ_id: str, path: str) -> tuple[int, dict[str, Any]]:
+        async with self.client.get(path, headers=self.agency(organ_id).headers) as answer:
+            return answer.status, await answer.json(content_type=None)
+
+    async def post_json(
+        self, organ_id: str, path: str, body: dict[str, Any] | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        async with self.client.post(
+            path, json=body, headers=self.agency(organ_id).headers
+        ) as answer:
+            return answer.status, await answer.json(content_type=None)
+
+
+@contextlib.asynccontextmanager
+async def open_api(database_url: str, *organ_ids: str, **settings: Any) -> AsyncIterator[Api]:
+    """A test HTTP server on a fresh broker with ``organ_ids`` registered (all pulling)."""
+    async with open_broker(database_url, **settings) as broker:
+        for organ_id in organ_ids:
+            await broker.add(organ_id)
+        client: TestClient = TestClient(TestServer(build_application(broker.runtime)))  # type: ignore[type-arg]
+        await client.start_server()
+        try:
+            yield Api(broker, client)
+        finally:
+            await client.close()
