@@ -1,0 +1,1 @@
+"""Push delivery: workers that claim due deliveries and POST them to agencies."""

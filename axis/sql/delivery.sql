@@ -1,0 +1,124 @@
+-- Push delivery: claims with leases, outcomes in batches, dead deliveries.
+
+-- name: delivery_claim
+-- $1 owner, $2 lease seconds, $3 batch size, $4 oldest-first (ignore priority),
+-- $5 endpoints with a local limit, $6 their free slots, $7 default free slots,
+-- $8 how many due rows to look at. Endpoints with no free slot are skipped
+-- before the window so a saturated agency's backlog never hides the others.
+WITH due AS (
+    SELECT d.id, d.priority, d.next_attempt_at, a.endpoint_url
+    FROM deliveries d
+    JOIN agencies a ON a.organ_id = d.recipient_id
+    WHERE d.mode = 'push'
+      AND d.transport_state IN ('queued', 'retrying')
+      AND d.next_attempt_at <= now()
+      AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())
+      AND a.endpoint_url IS NOT NULL
+      AND NOT a.endpoint_url = ANY (
+          SELECT s.endpoint FROM unnest($5::text[], $6::int[]) AS s (endpoint, free)
+          WHERE s.free <= 0)
+    ORDER BY CASE WHEN $4::boolean THEN 0 ELSE d.priority END DESC, d.next_attempt_at, d.id
+    LIMIT $8
+), ranked AS (
+    SELECT due.id, due.priority, due.next_attempt_at,
+           row_number() OVER (PARTITION BY due.endpoint_url
+                              ORDER BY CASE WHEN $4::boolean THEN 0 ELSE due.priority END DESC,
+                                       due.next_attempt_at, due.id) AS place,
+           coalesce((SELECT s.free FROM unnest($5::text[], $6::int[]) AS s (endpoint, free)
+                     WHERE s.endpoint = due.endpoint_url), $7::int) AS free
+    FROM due
+), picked AS (
+    SELECT d.id
+    FROM deliveries d
+    WHERE d.id IN (SELECT ranked.id FROM ranked WHERE ranked.place <= ranked.free)
+      AND d.transport_state IN ('queued', 'retrying')
+      AND d.next_attempt_at <= now()
+      AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())
+    ORDER BY CASE WHEN $4::boolean THEN 0 ELSE d.priority END DESC, d.next_attempt_at, d.id
+    LIMIT $3
+    FOR UPDATE OF d SKIP LOCKED
+)
+UPDATE deliveries d
+SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2)
+FROM picked, messages m, agencies a
+WHERE d.id = picked.id AND m.id = d.message_id AND a.organ_id = d.recipient_id
+RETURNING d.id, d.message_id, d.recipient_id, d.priority, d.attempts, d.created_at,
+          m.kind, m.sender_id, m.body, m.sha256, a.endpoint_url
+
+-- name: delivery_record_outcomes
+-- One row per finished push: $2 ids, $3 outcome ('delivered', 'retry', 'dead'),
+-- $4 seconds until the next attempt, $5 last error, $6 budget seconds.
+-- A retry that would land past the budget is made at the deadline; a failure
+-- at or after the deadline is dead. Only rows still leased by $1 change.
+WITH outcome AS (
+    SELECT * FROM unnest($2::bigint[], $3::text[], $4::float8[], $5::text[])
+        AS o (id, result, delay, error)
+)
+UPDATE deliveries d
+SET transport_state = CASE
+        WHEN o.result = 'delivered' THEN 'delivered'
+        WHEN o.result = 'dead' THEN 'dead'
+        WHEN now() >= coalesce(d.budget_from, d.created_at) + make_interval(secs => $6) THEN 'dead'
+        ELSE 'retrying' END,
+    attempts = d.attempts + 1,
+    delivered_at = CASE WHEN o.result = 'delivered' THEN now() ELSE d.delivered_at END,
+    next_attempt_at = CASE WHEN o.result = 'retry'
+        THEN least(now() + make_interval(secs => o.delay),
+                   coalesce(d.budget_from, d.created_at) + make_interval(secs => $6))
+        ELSE d.next_attempt_at END,
+    last_error = CASE WHEN o.result = 'delivered' THEN d.last_error ELSE o.error END,
+    lease_owner = NULL,
+    lease_expires_at = NULL
+FROM outcome o
+WHERE d.id = o.id AND d.lease_owner = $1
+RETURNING d.id, d.message_id, d.recipient_id, d.transport_state, d.attempts, d.last_error
+
+-- name: delivery_release_leases
+-- Gives back claims this worker will not finish (shutdown).
+UPDATE deliveries
+SET lease_owner = NULL, lease_expires_at = NULL
+WHERE lease_owner = $1 AND transport_state IN ('queued', 'retrying')
+
+-- name: delivery_postpone_endpoint
+-- While an endpoint's circuit is open its due work waits, unclaimed and not
+-- failed, until the half-open probe may run.
+UPDATE deliveries d
+SET next_attempt_at = now() + make_interval(secs => $2)
+FROM agencies a
+WHERE a.organ_id = d.recipient_id AND a.endpoint_url = $1
+  AND d.mode = 'push' AND d.transport_state IN ('queued', 'retrying')
+  AND d.next_attempt_at < now() + make_interval(secs => $2)
+  AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())
+
+-- name: delivery_next_due_in
+-- Seconds until the earliest push attempt that is not due yet, or NULL.
+SELECT extract(epoch FROM min(next_attempt_at) - now())::float8
+FROM deliveries
+WHERE mode = 'push' AND transport_state IN ('queued', 'retrying')
+
+-- name: delivery_list
+-- $1 state (NULL for all), $2 after this id (cursor), $3 limit.
+SELECT d.id, d.message_id, d.recipient_id, d.kind, d.mode, d.transport_state, d.priority,
+       d.attempts, d.last_error, d.created_at, d.next_attempt_at, d.delivered_at,
+       a.endpoint_url
+FROM deliveries d
+JOIN agencies a ON a.organ_id = d.recipient_id
+WHERE ($1::text IS NULL OR d.transport_state = $1) AND d.id > $2
+ORDER BY d.id
+LIMIT $3
+
+-- name: delivery_lock
+SELECT id, message_id, recipient_id, transport_state, attempts
+FROM deliveries WHERE id = $1 FOR UPDATE
+
+-- name: delivery_requeue
+-- An operator's retry: attempts are kept; the retry budget starts again now.
+UPDATE deliveries
+SET transport_state = 'queued', next_attempt_at = now(), budget_from = now(),
+    lease_owner = NULL, lease_expires_at = NULL
+WHERE id = $1
+
+-- name: delivery_discard
+UPDATE deliveries
+SET transport_state = 'discarded', lease_owner = NULL, lease_expires_at = NULL
+WHERE id = $1
