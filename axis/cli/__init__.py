@@ -14,7 +14,19 @@ import inspect
 import sys
 from collections.abc import Sequence
 
-from axis.cli import agency, client, envelope_inspect, envelope_signing, pki, server, trust, users
+from axis.cli import (
+    agency,
+    audit,
+    bench,
+    client,
+    deliveries,
+    envelope_inspect,
+    envelope_signing,
+    pki,
+    server,
+    trust,
+    users,
+)
 from axis.errors import AxisError
 
 EXIT_REFUSED = 2
@@ -27,10 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     server.register(commands)
     agency.register(commands)
+    audit.register(commands)
     trust.register(commands)
+    deliveries.register(commands)
     pki.register(commands)
     users.register(commands)
     client.register(commands)
+    bench.register(commands)
     envelope = commands.add_parser("envelope", help="edXML envelope tools (no server needed)")
     envelope_commands = envelope.add_subparsers(dest="envelope_command", required=True)
     envelope_inspect.register(envelope_commands)

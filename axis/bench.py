@@ -1,0 +1,301 @@
+"""``axis bench``: the whole road measured, beside the raw cost of its unavoidable work.
+
+A fresh embedded database in a temporary folder, a real ``axis serve``
+(``--workers W``), agencies registered with development-PKI certificates,
+N signed envelopes of the requested size submitted over HTTP with C in
+flight, and the recipients pulling them from their inboxes. In the same run,
+on the same machine, one core does the unavoidable work per message (parse,
+canonicalise, digest, verify, one durable insert) so the figures can be read
+as a ratio, which stays meaningful on a noisy machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import os
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import psutil
+from cryptography.hazmat.primitives import serialization
+
+from axis import database, trust_admin
+from axis.agency_client import AgencyClient
+from axis.registry import Registry
+from axis.secret_box import local_secret_key, secret_box_for
+from axis.settings import Settings
+from envelope import Document, Organization, build, parse, parse_valid
+from signing import CertificateAuthority, IssuedCredential, TrustStore, sign, verify
+from signing.credentials import cached_key
+
+RECIPIENTS = 4
+SENDERS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class BenchResult:
+    messages: int
+    size: int
+    workers: int
+    accepted_per_s: float
+    delivered_per_s: float
+    latency_p50_ms: float
+    latency_p99_ms: float
+    cpu_s_per_message: float
+    peak_rss_mb: float
+    raw_limit_per_s: float
+    ratio_to_raw: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _envelopes(
+    count: int, size: int, senders: list[IssuedCredential], recipients: list[str]
+) -> list[bytes]:
+    template = parse((Path(__file__).parent / "demo_document.edxml").read_bytes())
+    assert isinstance(template, Document)
+    filler = base64.b64encode(os.urandom(max(0, size - 5000) * 3 // 4)).decode()
+    envelopes = []
+    today = time.strftime("%Y/%m/%d")
+    for index in range(count):
+        credential = senders[index % len(senders)]
+        document = dataclasses.replace(
+            template,
+            sender=Organization(organ_id=credential.organ_id),
+            recipients=(Organization(organ_id=recipients[index % len(recipients)]),),
+            document_id=f"{credential.organ_id},{today},{index}/BENCH",
+            content=filler,
+        )
+        envelopes.append(sign(build(document), credential.private_key, credential.certificate))
+    return envelopes
+
+
+async def _raw_cost(envelopes: list[bytes], trust: TrustStore, url: str) -> float:
+    """Seconds of one core per message for parse, C14N, digest, verify and one durable insert."""
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(
+            "CREATE TEMP TABLE raw_bench (id bigserial, body bytea);"
+            "ALTER TABLE raw_bench ALTER COLUMN body SET STORAGE EXTERNAL"
+        )
+        sample = envelopes[: min(len(envelopes), 300)]
+        verify(sample[0], trust)  # warm the chain cache, as the axis has it warm
+        started = time.process_time()
+        for envelope in sample:
+            parse_valid(envelope)
+            verify(envelope, trust)
+        cpu = time.process_time() - started
+        # The durable insert: batched 100 a commit, as a well-built broker would.
+        insert_started = time.perf_counter()
+        for offset in range(0, len(sample), 100):
+            async with connection.transaction():
+                await connection.executemany(
+                    "INSERT INTO raw_bench (body) VALUES ($1)",
+                    [(body,) for body in sample[offset : offset + 100]],
+                )
+        insert = time.perf_counter() - insert_started
+        return (cpu + insert) / len(sample)
+    finally:
+        await connection.close()
+
+
+async def run_bench(messages: int, size: int, concurrency: int, workers: int) -> BenchResult:
+    folder = Path(tempfile.mkdtemp(prefix="axis-bench-", dir="/tmp"))
+    settings = Settings(data_dir=folder / "data", workers=workers, port=_free_port())
+    try:
+        async with database.database_url(settings) as url:
+            return await _bench(settings, url, messages, size, concurrency)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def _bench(
+    settings: Settings, url: str, messages: int, size: int, concurrency: int
+) -> BenchResult:
+    connection = await database.connect(url)
+    from axis import migrator  # noqa: PLC0415 - only the bench migrates from here
+
+    await migrator.migrate(connection)
+    await connection.close()
+    pool = await database.create_pool(url, 4)
+    authority = CertificateAuthority.create(name="axis bench CA")
+    await trust_admin.add_trust_certificate(
+        pool, authority.certificate.public_bytes(serialization.Encoding.PEM), actor="bench"
+    )
+    registry = Registry(pool, secret_box_for(settings))
+    sender_ids = [f"000.00.{index:02d}.G90" for index in range(1, SENDERS + 1)]
+    recipient_ids = [f"000.00.{index:02d}.H90" for index in range(1, RECIPIENTS + 1)]
+    credentials = [
+        authority.issue(organ_id, key=cached_key("rsa", index))
+        for index, organ_id in enumerate(sender_ids)
+    ]
+    secrets: dict[str, str] = {}
+    for credential in credentials:
+        pem = credential.certificate.public_bytes(serialization.Encoding.PEM)
+        added = await registry.add(credential.organ_id, "bench sender", certificates=[pem])
+        secrets[credential.organ_id] = added.secret
+    for organ_id in recipient_ids:
+        secrets[organ_id] = (await registry.add(organ_id, "bench recipient")).secret
+    await pool.close()
+
+    envelopes = await asyncio.to_thread(_envelopes, messages, size, credentials, recipient_ids)
+    trust = TrustStore([authority.certificate])
+    raw_cost = await _raw_cost(envelopes, trust, url)
+    raw_limit = (os.cpu_count() or 1) / raw_cost
+
+    environment = dict(
+        os.environ,
+        AXIS_DATABASE_URL=url,
+        AXIS_SECRET_KEY=local_secret_key(settings),
+        AXIS_LOG_LEVEL="WARNING",
+    )
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "axis", "serve", "--port", str(settings.port),
+        "--workers", str(settings.workers), env=environment,
+    )  # fmt: skip
+    base_url = settings.base_url
+    try:
+        await _wait_ready(base_url)
+        return await _drive(
+            base_url, server.pid, envelopes, secrets, sender_ids, recipient_ids,
+            concurrency, size, settings.workers, raw_limit,
+        )  # fmt: skip
+    finally:
+        server.terminate()
+        await server.wait()
+
+
+async def _wait_ready(base_url: str) -> None:
+    async with AgencyClient(base_url, "-") as client:
+        session = client._session  # a plain GET; no credentials needed
+        for _ in range(600):
+            try:
+                async with session.get(base_url + "/readyz") as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the benchmark server did not become ready")
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _cpu_seconds(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+async def _drive(
+    base_url: str,
+    server_pid: int,
+    envelopes: list[bytes],
+    secrets: dict[str, str],
+    sender_ids: list[str],
+    recipient_ids: list[str],
+    concurrency: int,
+    size: int,
+    workers: int,
+    raw_limit: float,
+) -> BenchResult:
+    processes = _tree(server_pid)
+    cpu_before = _cpu_seconds(processes)
+    submitted: dict[str, float] = {}
+    latencies: list[float] = []
+    peak_rss = 0.0
+    total = len(envelopes)
+    senders = {organ_id: AgencyClient(base_url, secrets[organ_id]) for organ_id in sender_ids}
+    receivers = {organ_id: AgencyClient(base_url, secrets[organ_id]) for organ_id in recipient_ids}
+    # _envelopes() assigns senders round-robin; the queue keeps that pairing.
+    queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+    for index, envelope in enumerate(envelopes):
+        queue.put_nowait((sender_ids[index % len(sender_ids)], envelope))
+
+    async def submit() -> None:
+        while not queue.empty():
+            organ_id, envelope = queue.get_nowait()
+            started = time.perf_counter()
+            result = await senders[organ_id].send(envelope)
+            submitted.setdefault(result.id, started)
+
+    async def receive(organ_id: str) -> None:
+        client = receivers[organ_id]
+        while len(latencies) < total:
+            page = await client.inbox(limit=100)
+            if not page["items"]:
+                await asyncio.sleep(0.005)
+                continue
+            for item in page["items"]:
+                await client.get(item["id"])
+                latencies.append(
+                    time.perf_counter() - submitted.get(item["id"], time.perf_counter())
+                )
+                await client.ack(item["id"])
+
+    async def sample_memory() -> None:
+        nonlocal peak_rss
+        while True:
+            rss = 0
+            for process in _tree(server_pid):
+                try:
+                    rss += process.memory_info().rss
+                except psutil.NoSuchProcess:
+                    continue
+            peak_rss = max(peak_rss, rss / 2**20)
+            await asyncio.sleep(0.2)
+
+    sampler = asyncio.create_task(sample_memory())
+    started = time.perf_counter()
+    receiving = [asyncio.create_task(receive(organ_id)) for organ_id in recipient_ids]
+    await asyncio.gather(*(submit() for _ in range(concurrency)))
+    accepted_elapsed = time.perf_counter() - started
+    await asyncio.wait_for(asyncio.gather(*receiving), timeout=600)
+    delivered_elapsed = time.perf_counter() - started
+    sampler.cancel()
+    cpu_used = _cpu_seconds(_tree(server_pid)) - cpu_before
+    for client in (*senders.values(), *receivers.values()):
+        await client.close()
+    accepted_per_s = total / accepted_elapsed
+    ordered = sorted(latencies)
+    return BenchResult(
+        messages=total,
+        size=size,
+        workers=workers,
+        accepted_per_s=round(accepted_per_s, 1),
+        delivered_per_s=round(total / delivered_elapsed, 1),
+        latency_p50_ms=round(statistics.median(ordered) * 1000, 2),
+        latency_p99_ms=round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 2),
+        cpu_s_per_message=round(cpu_used / total, 6),
+        peak_rss_mb=round(peak_rss, 1),
+        raw_limit_per_s=round(raw_limit, 1),
+        ratio_to_raw=round(accepted_per_s / raw_limit, 3),
+    )
