@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Iterator
 
 __all__ = ["Base64Payload"]
 
 _WHITESPACE = b" \t\r\n"
-_ALPHABET_RUN = re.compile(rb"[A-Za-z0-9+/]*")
-_ALPHABET_CHAR = re.compile(rb"[A-Za-z0-9+/]")
+_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _CHUNK = 1 << 20  # a multiple of 4, so every full chunk of clean base64 decodes on its own
 
 
@@ -70,7 +68,12 @@ class Base64Payload:
         return max(length // 4 * 3 - min(padding, 2), 0)
 
     def problem(self) -> str | None:
-        """Why the text is not valid base64, or None. One C-level regex pass per chunk."""
+        """Why the text is not valid base64, or None.
+
+        Deleting the alphabet with ``bytes.translate`` leaves only what does not belong; it
+        was measured faster than a regular expression or a strict decode, and allocates
+        nothing for valid text.
+        """
         total = 0
         padding = 0
         for piece in self._windows():
@@ -78,14 +81,13 @@ class Base64Payload:
                 continue
             if padding:
                 return "data follows the '=' padding"
-            clean = _ALPHABET_RUN.match(piece)
-            rest = piece[clean.end() if clean else 0 :]
+            rest = piece.translate(None, _ALPHABET)
             if rest:
-                stray = rest.lstrip(b"=")
-                if _ALPHABET_CHAR.match(stray):
-                    return "data follows the '=' padding"
+                stray = rest.replace(b"=", b"")
                 if stray:
                     return f"it holds a character that is not base64 ({chr(stray[0])!r})"
+                if not piece.endswith(rest):
+                    return "data follows the '=' padding"
                 padding = len(rest)
             total += len(piece)
         if padding > 2:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date, datetime
 from pathlib import Path
 
@@ -217,3 +218,28 @@ def test_unusual_attachment_text_is_read_through_the_tree(content: bytes) -> Non
     end = DOCUMENT.index(b"</edXML:ContentTransferEncoded>")
     data = DOCUMENT[:start] + content + DOCUMENT[end:]
     assert _document(data).attachments[0].payload.text() == "UEsDBBQ"
+
+
+def test_the_sdk_unbound_xlink_prefix_is_tolerated() -> None:
+    data = DOCUMENT.replace(
+        b"<edXML:Reference>", b'<edXML:Reference xlink:href="cid:3f2b9c1e" xlink:type="simple">'
+    )
+    document = _document(data)
+    assert document == _document(DOCUMENT)
+    assert validate(document) == ()
+
+
+def test_wrapped_base64_in_a_large_envelope_is_read_in_place() -> None:
+    block = bytes(range(256)) * 8192  # 2 MB, decodes to itself
+    wrapped = base64.encodebytes(block).replace(b"\n", b"\r\n      ")
+    start = DOCUMENT.index(b">UEsDB") + 1
+    end = DOCUMENT.index(b"</edXML:ContentTransferEncoded>")
+    document = _document(DOCUMENT[:start] + wrapped + DOCUMENT[end:])
+    attachment = document.attachments[0]
+    # Read in place: the span is the raw text, CR and trailing indentation included (the
+    # parsed text would have neither).
+    assert attachment.payload.encoded_length == len(wrapped)
+    assert attachment.size == len(block)
+    assert not attachment.is_zip
+    assert attachment.decode() == block
+    assert validate(document) == ()
