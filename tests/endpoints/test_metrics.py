@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -55,16 +56,13 @@ async def test_metrics_parse_and_show_backlog_counters_and_latency(pages: Pages)
     assert after[requests] >= 1
 
 
-async def test_multiprocess_mode_merges_files_of_the_workers(
-    tmp_path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
-) -> None:
+def test_multiprocess_mode_merges_files_of_the_workers(tmp_path: Path) -> None:
     # Two worker processes counting into one folder; a scrape merges them.
     import subprocess
     import sys
 
     script = (
-        "from axis import metrics; metrics.record_accepted('edoc'); "
-        "metrics.record_accepted('edoc')"
+        "from axis import metrics; metrics.record_accepted('edoc'); metrics.record_accepted('edoc')"
     )
     environment = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     for _ in range(2):
@@ -77,3 +75,32 @@ async def test_multiprocess_mode_merges_files_of_the_workers(
     samples = _samples(merged)
     assert samples[("axis_messages_accepted_total", (("kind", "edoc"),))] == 4
     assert samples[("axis_deliveries_backlog", (("state", "queued"),))] == 3
+
+
+async def test_a_server_with_two_workers_counts_every_request_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    import asyncio
+    import urllib.request
+
+    from tests.support.processes import start_server
+
+    server = start_server(["--workers", "2", "--database-url", database_url], tmp_path / "log")
+    try:
+        await asyncio.to_thread(server.wait_ready)
+
+        def scrape() -> str:
+            # A new connection each time, so SO_REUSEPORT spreads them over both workers.
+            with urllib.request.urlopen(server.base_url + "/metrics", timeout=10) as answer:
+                return str(answer.read().decode())
+
+        scrapes = 20
+        for _ in range(scrapes):
+            await asyncio.to_thread(scrape)
+        samples = _samples(await asyncio.to_thread(scrape))
+    finally:
+        await asyncio.to_thread(server.stop)
+    key = ("axis_http_request_duration_seconds_count",
+           (("method", "GET"), ("route", "/metrics"), ("status", "2xx")))  # fmt: skip
+    # Each worker saw only some scrapes; the merged count has them all.
+    assert samples[key] == scrapes

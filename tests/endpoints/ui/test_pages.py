@@ -51,9 +51,9 @@ async def test_sign_in_sets_a_hardened_cookie_and_sign_out_ends_it(pages: Pages)
 
 
 async def test_cookie_is_secure_behind_https(pages: Pages) -> None:
-    async with client() as http:
-        async with http.get(pages.base_url + "/ui/", headers={"X-Forwarded-Proto": "https"}) as p:
-            assert "Secure" in p.headers["Set-Cookie"]
+    headers = {"X-Forwarded-Proto": "https"}
+    async with client() as http, http.get(pages.base_url + "/ui/", headers=headers) as page:
+        assert "Secure" in page.headers["Set-Cookie"]
 
 
 async def test_sign_in_without_the_form_token_is_refused(pages: Pages) -> None:
@@ -75,11 +75,17 @@ async def test_clerk_sees_only_their_agency_with_filters_and_search(pages: Pages
         assert "kế hoạch năm 2027" in html and "báo cáo quý" in html
         html = await (await http.get(pages.base_url + "/ui/sent", params={"q": "kế hoạch"})).text()
         assert "kế hoạch năm 2027" in html and "báo cáo quý" not in html
-        html = await (await http.get(pages.base_url + "/ui/sent", params={"recipient": OTHER})).text()
+        html = await (
+            await http.get(pages.base_url + "/ui/sent", params={"recipient": OTHER})
+        ).text()
         assert "báo cáo quý" in html and "kế hoạch năm 2027" not in html
         html = await (await http.get(pages.base_url + "/ui/sent", params={"status": "03"})).text()
         assert "kế hoạch năm 2027" in html and "báo cáo quý" not in html
-        html = await (await http.get(pages.base_url + "/ui/sent", params={"from": "2000-01-01", "to": "2000-01-02"})).text()
+        html = await (
+            await http.get(
+                pages.base_url + "/ui/sent", params={"from": "2000-01-01", "to": "2000-01-02"}
+            )
+        ).text()
         assert "Không có văn bản nào." in html
         async with http.get(pages.base_url + f"/ui/documents/{first}") as page:
             html = await page.text()
@@ -95,7 +101,9 @@ async def test_clerk_sees_only_their_agency_with_filters_and_search(pages: Pages
         assert "kế hoạch năm 2027" not in html
         html = await (await http.get(pages.base_url + "/ui/received")).text()
         assert "kế hoạch năm 2027" in html and SENDER in html
-        status = await (await http.get(pages.base_url + f"/ui/documents/{second}/status.json")).json()
+        status = await (
+            await http.get(pages.base_url + f"/ui/documents/{second}/status.json")
+        ).json()
         # A recipient sees its own row, not the other recipients'.
         assert [r["recipient_id"] for r in status["recipients"]] == [RECIPIENT]
         async with http.get(pages.base_url + "/ui/ops") as forbidden:
@@ -169,7 +177,9 @@ async def test_operator_dashboard_retries_a_dead_delivery_with_csrf(pages: Pages
         form = {"csrf": token, "delivery_id": str(delivery_id)}
         async with http.post(pages.base_url + "/ui/ops/dead/retry", data=form) as done:
             assert "Đã đưa lần gửi trở lại hàng đợi." in await done.text()
-        state = await pool.fetchval("SELECT transport_state FROM deliveries WHERE id = $1", delivery_id)
+        state = await pool.fetchval(
+            "SELECT transport_state FROM deliveries WHERE id = $1", delivery_id
+        )
         assert state == "queued"
         audited = await pool.fetchval(
             "SELECT actor FROM audit_log WHERE action = 'delivery.retry' ORDER BY id DESC LIMIT 1"
