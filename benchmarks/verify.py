@@ -6,6 +6,7 @@ Run: ``python -m benchmarks.verify [--seconds S] [--json]``.
 it. "raw" is the unavoidable work measured in the same run: the hardened
 parse, one exclusive C14N of the document and of SignedInfo, one SHA-256 and
 one signature verification with the public key already loaded, nothing else.
+Rates are 1 / the median time of one call, the two called in turn.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import base64
 import hashlib
 import json
 import os
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -71,30 +73,24 @@ def raw_verify(data: bytes, public_key: rsa.RSAPublicKey | ec.EllipticCurvePubli
         public_key.verify(der, signed_info, ec.ECDSA(hashes.SHA256()))
 
 
-def best_rates(works: dict[str, Callable[[], object]], seconds: float) -> dict[str, float]:
-    """Per second for each work, in interleaved rounds, the best round of each.
+def interleaved_rates(works: dict[str, Callable[[], object]], seconds: float) -> dict[str, float]:
+    """Per second for each work, from the median of single calls taken in turn.
 
-    Interleaving and keeping the best round make the ratio robust to other
-    load on the machine, which only ever slows a round down.
+    Calling the works alternately, one call each, exposes them to the same
+    background load (this machine is shared), and the median ignores the
+    calls that a neighbour or a garbage collection happened to slow down.
     """
-    rounds = 10
-    best = dict.fromkeys(works, 0.0)
     for work in works.values():
         for _ in range(5):
             work()
-    for _ in range(rounds):
+    timings: dict[str, list[int]] = {name: [] for name in works}
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
         for name, work in works.items():
-            count, start = 0, time.perf_counter()
-            deadline = start + seconds / rounds
-            while True:
-                for _ in range(5):
-                    work()
-                count += 5
-                now = time.perf_counter()
-                if now >= deadline:
-                    break
-            best[name] = max(best[name], count / (now - start))
-    return best
+            start = time.perf_counter_ns()
+            work()
+            timings[name].append(time.perf_counter_ns() - start)
+    return {name: 1e9 / statistics.median(values) for name, values in timings.items()}
 
 
 def measure(
@@ -106,7 +102,7 @@ def measure(
     public_key = credential.certificate.public_key()
     assert isinstance(public_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey)
     verify(data, trust)
-    rates = best_rates(
+    rates = interleaved_rates(
         {"raw": lambda: raw_verify(data, public_key), "axis": lambda: verify(data, trust)},
         seconds,
     )

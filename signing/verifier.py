@@ -9,8 +9,6 @@ The certificate chain is the TrustStore's business, which caches it.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import hashlib
 import hmac
@@ -44,7 +42,7 @@ from signing.errors import (
 from signing.identity import fingerprint, organ_id_hint, subject_text
 from signing.keys import KeyMismatchError, verify_bytes
 from signing.layout import locate_signature, refuse_split_text
-from signing.parts import SignatureParts, read_parts
+from signing.parts import SignatureParts, decode_base64, read_parts
 from signing.trust import TrustStore
 
 logger = logging.getLogger(__name__)
@@ -95,8 +93,8 @@ class _LoadedCertificate:
 def _load_certificate(text: str) -> _LoadedCertificate:
     # Keyed on the base64 text: a cache hit costs one string hash, no decoding.
     try:
-        certificate = x509.load_der_x509_certificate(base64.b64decode(text, validate=True))
-    except (binascii.Error, ValueError) as error:
+        certificate = x509.load_der_x509_certificate(decode_base64(text, "X509Certificate"))
+    except ValueError as error:
         raise MalformedSignatureError("an X509Certificate in KeyInfo cannot be read") from error
     return _LoadedCertificate(
         certificate,
