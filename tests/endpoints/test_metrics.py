@@ -104,3 +104,28 @@ async def test_a_server_with_two_workers_counts_every_request_once(
            (("method", "GET"), ("route", "/metrics"), ("status", "2xx")))  # fmt: skip
     # Each worker saw only some scrapes; the merged count has them all.
     assert samples[key] == scrapes
+
+
+def test_the_grafana_dashboard_asks_only_for_metrics_the_axis_exports() -> None:
+    import json
+    import re
+
+    import endpoints.ui
+
+    board = json.loads(
+        (Path(endpoints.ui.__file__).parent / "grafana" / "axis-dashboard.json").read_text()
+    )
+    exported = {
+        family.name for family in text_string_to_metric_families(
+            metrics.exposition({"queued": 0}).decode()
+        )
+    }  # fmt: skip
+    asked = {
+        name
+        for panel in board["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b(axis_[a-z_]+)", target["expr"])
+    }
+    suffixes = ("_total", "_bucket", "_count", "_sum")
+    base = {next((n[: -len(s)] for s in suffixes if n.endswith(s)), n) for n in asked}
+    assert base and base <= exported, base - exported
