@@ -82,7 +82,10 @@ async def test_users_are_checked_before_they_are_stored(pool: asyncpg.Pool) -> N
 
 
 async def test_cli_adds_a_clerk_from_stdin(
-    pool: asyncpg.Pool, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    pool: asyncpg.Pool,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("mat-khau-cli\n"))
     code = await _run_main(
