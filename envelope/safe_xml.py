@@ -43,6 +43,7 @@ _ERR_RESOURCE_LIMIT = 114  # libxml2's own depth guard
 
 _PROLOG = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
 _WHITESPACE = b" \t\r\n"
+_LEADING_SPACE = re.compile(rb"[ \t\r\n]*")
 _ROOT_TAG = re.compile(rb"<([^\s/>!?]+)")
 _DOCTYPE_RULES: tuple[tuple[re.Pattern[bytes], str, str], ...] = (
     (
@@ -110,9 +111,8 @@ def _check_start(data: bytes) -> int:
             "The document is not in UTF-8 or another ASCII-compatible encoding.",
         )
     start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    first = start
-    while first < len(data) and data[first] in _WHITESPACE:
-        first += 1
+    spaces = _LEADING_SPACE.match(data, start)  # a regex, not a Python loop over the bytes
+    first = spaces.end() if spaces else start
     if first >= len(data):
         raise MalformedXml("xml.empty", "The document is empty.")
     if data[first] != ord("<"):
