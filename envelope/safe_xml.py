@@ -43,6 +43,7 @@ _ERR_RESOURCE_LIMIT = 114  # libxml2's own depth guard
 
 _PROLOG = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
 _WHITESPACE = b" \t\r\n"
+_BOM = b"\xef\xbb\xbf"
 _LEADING_SPACE = re.compile(rb"[ \t\r\n]*")
 _ROOT_TAG = re.compile(rb"<([^\s/>!?]+)")
 _DOCTYPE_RULES: tuple[tuple[re.Pattern[bytes], str, str], ...] = (
@@ -110,7 +111,7 @@ def _check_start(data: bytes) -> int:
             "xml.encoding_unsupported",
             "The document is not in UTF-8 or another ASCII-compatible encoding.",
         )
-    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    start = len(_BOM) if data.startswith(_BOM) else 0
     spaces = _LEADING_SPACE.match(data, start)  # a regex, not a Python loop over the bytes
     first = spaces.end() if spaces else start
     if first >= len(data):
@@ -219,7 +220,7 @@ def parse_xml(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Element
                 f"{limits.max_text_bytes} bytes.",
             )
     # The declaration must come first; stray whitespace before it is a common sender quirk.
-    leading_space = first > 3 or (first > 0 and not data.startswith(b"\xef\xbb\xbf"))
+    leading_space = first > (3 if data.startswith(_BOM) else 0)
     root_start = _ROOT_TAG.match(data, position)
     root_tag = root_start.group(1) if root_start else b""
     source = data[first:] if leading_space and data.startswith(b"<?xml", first) else data
