@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from axis.intake import Refusal
+from axis.intake import Accepted, Refusal
 from tests.support.envelopes import Broker, document, document_id_of, open_broker, status
 
 SENDER = "000.00.00.G22"
@@ -24,7 +24,7 @@ async def broker(database_url: str) -> AsyncIterator[Broker]:
         yield opened
 
 
-async def _submit(broker: Broker, organ_id: str, data: bytes):  # type: ignore[no-untyped-def]
+async def _submit(broker: Broker, organ_id: str, data: bytes) -> Accepted:
     agency = await broker.runtime.registry.require(organ_id)
     return await broker.runtime.intake.submit(agency, data)
 
@@ -34,10 +34,13 @@ async def test_a_document_is_stored_with_one_delivery_per_recipient(broker: Brok
     accepted = await _submit(broker, SENDER, data)
     assert accepted.created
     assert accepted.recipients == (NGHE_AN, TAY_NINH)
-    row = await broker.pool.fetchrow("SELECT body, kind, sender_id FROM messages WHERE id=$1", accepted.id)
+    row = await broker.pool.fetchrow(
+        "SELECT body, kind, sender_id FROM messages WHERE id=$1", accepted.id
+    )
     assert row is not None and bytes(row["body"]) == data and row["kind"] == "edoc"
     deliveries = await broker.pool.fetch(
-        "SELECT recipient_id, mode, transport_state FROM deliveries WHERE message_id=$1 ORDER BY id",
+        "SELECT recipient_id, mode, transport_state FROM deliveries"
+        " WHERE message_id=$1 ORDER BY id",
         accepted.id,
     )
     assert [(d["recipient_id"], d["mode"], d["transport_state"]) for d in deliveries] == [

@@ -110,8 +110,13 @@ async def test_tracking_lists_statuses_from_two_recipients(api: Api) -> None:
     unsigned = document(SENDER, [NGHE_AN, TAY_NINH])
     sent = await api.send(SENDER, unsigned)
     document_id = document_id_of(unsigned)
-    for organ_id, code in ((NGHE_AN, "01"), (TAY_NINH, "03"), (NGHE_AN, "03"), (NGHE_AN, "05")):
-        routed = await api.send(organ_id, status(organ_id, SENDER, document_id, code))
+    for organ_id, status_code in (
+        (NGHE_AN, "01"),
+        (TAY_NINH, "03"),
+        (NGHE_AN, "03"),
+        (NGHE_AN, "05"),
+    ):
+        routed = await api.send(organ_id, status(organ_id, SENDER, document_id, status_code))
         assert routed["recipients"] == [SENDER]
     code, tracking = await api.get_json(SENDER, f"/api/v1/messages/{sent['id']}/tracking")
     assert code == 200 and tracking["document_id"] == document_id
