@@ -220,7 +220,7 @@ def parse_xml(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Element
                 f"{limits.max_text_bytes} bytes.",
             )
     # The declaration must come first; stray whitespace before it is a common sender quirk.
-    leading_space = first > (3 if data.startswith(_BOM) else 0)
+    leading_space = first > (len(_BOM) if data.startswith(_BOM) else 0)
     root_start = _ROOT_TAG.match(data, position)
     root_tag = root_start.group(1) if root_start else b""
     source = data[first:] if leading_space and data.startswith(b"<?xml", first) else data
