@@ -97,7 +97,9 @@ def test_xmlsec1_refuses_an_axis_signature_from_an_untrusted_ca(
     assert run(xmlsec1, "--verify", "--trusted-pem", str(other), str(document)).returncode != 0
 
 
-def template(signature_method: str, digest_method: str, c14n: str | None) -> bytes:
+def template(
+    signature_method: str, digest_method: str, c14n: str | None, document: bytes = DOCUMENT
+) -> bytes:
     transforms = f'<Transform Algorithm="{ENVELOPED}"/>'
     if c14n:
         transforms += f'<Transform Algorithm="{c14n}"/>'
@@ -110,7 +112,7 @@ def template(signature_method: str, digest_method: str, c14n: str | None) -> byt
         "</SignedInfo><SignatureValue/><KeyInfo><X509Data/></KeyInfo></Signature>"
     )
     end = b"</edXML:edXMLHeader>"
-    return DOCUMENT.replace(end, text.encode() + end, 1)
+    return document.replace(end, text.encode() + end, 1)
 
 
 @pytest.mark.parametrize(
@@ -149,3 +151,25 @@ def test_axis_verifies_what_xmlsec1_signs(
     with pytest.raises(SignatureError) as caught:
         verify(flip_subject(data), pki.trust(), allow_sha1=True)
     assert caught.value.code == "signature.digest_mismatch"
+
+
+LANG_DOCUMENT = DOCUMENT.replace(b"<edXML xmlns=", b'<edXML xml:lang="vi" xmlns=', 1)
+
+
+def test_inclusive_c14n_inherits_xml_attributes_like_xmlsec1(
+    xmlsec1: str, pki: Pki, signed: Signer, ca_file: Path, tmp_path: Path
+) -> None:
+    credential = pki.rsa
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    key.write_bytes(key_pem(credential))
+    cert.write_bytes(credential.certificate.public_bytes(serialization.Encoding.PEM))
+    source, output = tmp_path / "template.xml", tmp_path / "signed.xml"
+    source.write_bytes(template(RSA_SHA256, DIGEST_SHA256, C14N_INCLUSIVE, LANG_DOCUMENT))
+    outcome = run(
+        xmlsec1, "--sign", "--privkey-pem", f"{key},{cert}", "--output", str(output), str(source)
+    )
+    assert outcome.returncode == 0, outcome.stderr
+    verify(output.read_bytes(), pki.trust())
+    ours = tmp_path / "ours.xml"
+    ours.write_bytes(signed(LANG_DOCUMENT, exclusive_c14n=False))
+    assert run(xmlsec1, "--verify", "--trusted-pem", str(ca_file), str(ours)).returncode == 0
