@@ -4,6 +4,18 @@ Every refusal is a :class:`SignatureError` whose ``code`` is a stable string
 that callers (the broker, the HTTP API, the CLI) may store and compare, and
 whose ``message`` is one plain sentence for people. Subclasses exist so that
 code can catch one kind of failure; the codes are the contract.
+
+Choices made where the profile leaves room:
+
+- a ``Signature`` in the edXML namespace (as some real files have it) is
+  ``signature.misplaced``: it is not an XML signature where one must be;
+- more than one XML signature, or one that is not the last element of
+  edXMLHeader, is ``signature.misplaced``;
+- an empty SignatureValue, a comment cutting into signed text, and XML the
+  hardened parser refuses (:class:`HostileDocumentError`, which keeps the
+  parser's ``reason``) are ``signature.malformed``;
+- a certificate that is not yet valid is ``certificate.expired``, like an
+  expired one, and so is a chain whose CA certificate is out of its validity.
 """
 
 from __future__ import annotations
