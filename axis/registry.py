@@ -358,7 +358,16 @@ class Registry:
             + ("_search" if q else "")
             + ("_parent" if parent_id is not None else "")
         )
-        rows = await self._pool.fetch(sql.query(name), *arguments)
+        if not q:
+            rows = await self._pool.fetch(sql.query(name), *arguments)
+        else:
+            # A search's best plan depends on how common its prefix is; from
+            # the sixth run a prepared statement may switch to a generic plan
+            # that scans all agencies in OrganId order (measured: ~250 ms
+            # instead of ~0.1 ms at 120,000 agencies), so plan each search.
+            async with self._pool.acquire() as connection, connection.transaction():
+                await connection.execute(sql.query("registry_plan_each_query"))
+                rows = await connection.fetch(sql.query(name), *arguments)
         items = tuple(_agency(row) for row in rows[:limit])
         next_cursor = encode_cursor(items[-1].organ_id) if len(rows) > limit else None
         return DirectoryPage(items, next_cursor)

@@ -74,3 +74,6 @@ FROM agency_certificates WHERE organ_id = $1 ORDER BY added_at, fingerprint
 
 -- name: registry_agency_exists
 SELECT 1 FROM agencies WHERE organ_id = $1 FOR UPDATE
+
+-- name: registry_plan_each_query
+SET LOCAL plan_cache_mode = force_custom_plan
