@@ -71,3 +71,7 @@ WITH RECURSIVE chain (organ_id, parent_id, depth) AS (
     WHERE c.depth < 64
 )
 SELECT EXISTS (SELECT 1 FROM chain WHERE organ_id = $2)
+
+-- name: vxp_directory_version
+-- Changes whenever an agency is added, renamed, moved, suspended or resumed.
+SELECT count(*) AS agencies, max(updated_at) AS updated_at FROM agencies

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from axis import sql
@@ -20,6 +22,33 @@ from axis.vxp.authentication import Caller
 from axis.vxp.documents import vxp_time
 
 logger = logging.getLogger(__name__)
+
+
+class DirectoryCache:
+    """Encoded directory answers, reused while the agencies table is unchanged.
+
+    A national directory holds ~10^5 agencies: building and escaping the list
+    costs about a second, checking the table's version costs one index-free
+    aggregate, so an answer is rebuilt only after a change (or after
+    ``max_age`` seconds, in case a change did not touch ``updated_at``).
+    """
+
+    def __init__(self, max_age: float = 60.0) -> None:
+        self._max_age = max_age
+        self._answers: dict[str, tuple[object, float, bytes]] = {}
+
+    async def answer(
+        self, pool: Pool, operation: str, build: Callable[[Pool], Awaitable[wire.Answer]]
+    ) -> bytes:
+        row = await pool.fetchrow(sql.query("vxp_directory_version"))
+        version = (row["agencies"], row["updated_at"]) if row is not None else None
+        now = time.monotonic()
+        cached = self._answers.get(operation)
+        if cached is not None and cached[0] == version and now - cached[1] < self._max_age:
+            return cached[2]
+        encoded = (await build(pool)).encode()
+        self._answers[operation] = (version, now, encoded)
+        return encoded
 
 
 async def agencies_list(pool: Pool) -> wire.Answer:

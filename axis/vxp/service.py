@@ -34,6 +34,11 @@ OPERATIONS = frozenset(
         "deleteAgency",
     }
 )
+_DIRECTORY_LISTS = {
+    "getAgenciesList": directory.agencies_list,
+    "getAgenciesListQD20": directory.agencies_list_qd20,
+    "getSynchronizeUnit": directory.synchronize_units,
+}
 _BY_LOWER = {name.lower(): name for name in OPERATIONS}
 JSON = "application/json"
 
@@ -79,6 +84,7 @@ class VxpService:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
         self._authenticator = Authenticator(runtime.registry)
+        self._directory = directory.DirectoryCache()
 
     async def handle(self, request: Request) -> Response:
         operation = request.operation
@@ -105,6 +111,9 @@ class VxpService:
             body = await documents.read(self._runtime.pool, caller)
             return Response(body or b"", "application/xml")
         try:
+            if operation in _DIRECTORY_LISTS:
+                build = _DIRECTORY_LISTS[operation]
+                return Response(await self._directory.answer(self._runtime.pool, operation, build))
             answer = await self._answer(operation, caller, request.body)
         except Exception:
             logger.exception("vxp operation failed", extra={"operation": operation})
@@ -131,12 +140,6 @@ class VxpService:
                 return await documents.count_received(pool, caller, "edoc")
             case "countReceiveStatus":
                 return await documents.count_received(pool, caller, "status")
-            case "getAgenciesList":
-                return await directory.agencies_list(pool)
-            case "getAgenciesListQD20":
-                return await directory.agencies_list_qd20(pool)
-            case "getSynchronizeUnit":
-                return await directory.synchronize_units(pool)
             case "registerAgency":
                 return await directory.register(pool, registry, caller, body)
             case _:
