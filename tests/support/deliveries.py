@@ -47,7 +47,7 @@ async def add_delivery(
     lease_seconds: float = 0.0,
     age_seconds: float = 0.0,
 ) -> tuple[str, int]:
-    """A message from ``sender_id`` with one delivery to ``recipient_id``: (message id, delivery id)."""
+    """A message and its one delivery to ``recipient_id``: (message id, delivery id)."""
     message_id = "m-" + secrets.token_hex(8)
     data = body if body is not None else f"<edXML id='{message_id}'/>".encode()
     await connection.execute(

@@ -57,7 +57,7 @@ async def wait_until(check: Callable[[], Any], within: float = 15.0) -> None:
 
 
 async def settled(connection: asyncpg.Connection, delivery_id: int, state: str) -> bool:
-    return (await delivery_state(connection, delivery_id))["transport_state"] == state
+    return bool((await delivery_state(connection, delivery_id))["transport_state"] == state)
 
 
 async def test_push_carries_exact_bytes_and_a_valid_signature(
@@ -316,11 +316,15 @@ async def test_failing_endpoint_opens_its_circuit_and_postpones_its_work(
     async def circuit_open() -> bool:
         return worker.circuit_states().get(broken.url) == "open"
 
-    await wait_until(circuit_open)
-    for delivery_id in healthy_ids:
-        await wait_until(
-            lambda delivery_id=delivery_id: settled(connection, delivery_id, "delivered")
+    async def healthy_done() -> bool:
+        count = await connection.fetchval(
+            "SELECT count(*) FROM deliveries WHERE id = ANY($1) AND transport_state = 'delivered'",
+            healthy_ids,
         )
+        return bool(count == len(healthy_ids))
+
+    await wait_until(circuit_open)
+    await wait_until(healthy_done)
     pushes_when_opened = len(broken.received)
     await asyncio.sleep(0.5)
     assert len(broken.received) == pushes_when_opened == 3

@@ -1,0 +1,83 @@
+"""Operator API for deliveries: list (dead by default), retry, discard."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from axis.delivery import dead_letters
+from endpoints.authentication import require_operator
+from endpoints.keys import RUNTIME
+from endpoints.problems import Problem
+
+_MAX_LIMIT = 500
+
+
+def _integer(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    text = request.query.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise Problem(
+            400, "query.invalid", f"'{name}' must be a whole number, not {text!r}."
+        ) from None
+    if not low <= value <= high:
+        raise Problem(400, "query.invalid", f"'{name}' must be between {low} and {high}.")
+    return value
+
+
+async def list_deliveries(request: web.Request) -> web.Response:
+    require_operator(request)
+    state = request.query.get("state", "dead")
+    if state not in (*dead_letters.STATES, "all"):
+        raise Problem(
+            400,
+            "query.invalid",
+            f"'state' must be one of {', '.join(dead_letters.STATES)} or all, not {state!r}.",
+        )
+    limit = _integer(request, "limit", 100, 1, _MAX_LIMIT)
+    cursor = _integer(request, "cursor", 0, 0, 2**62)
+    rows = await dead_letters.list_deliveries(
+        request.app[RUNTIME].pool, None if state == "all" else state, cursor, limit
+    )
+    next_cursor = str(rows[-1].id) if len(rows) == limit else None
+    return web.json_response({"items": [row.as_json() for row in rows], "next_cursor": next_cursor})
+
+
+def _delivery_id(request: web.Request) -> int:
+    text = request.match_info["delivery_id"]
+    if not text.isdigit():
+        raise Problem(404, "delivery.not_found", f"No delivery has id {text!r}.")
+    return int(text)
+
+
+async def _change(request: web.Request, action: str) -> web.Response:
+    require_operator(request)
+    delivery_id = _delivery_id(request)
+    pool = request.app[RUNTIME].pool
+    try:
+        if action == "retry":
+            await dead_letters.retry(pool, delivery_id)
+        else:
+            await dead_letters.discard(pool, delivery_id)
+    except dead_letters.DeliveryNotFound as error:
+        raise Problem(404, "delivery.not_found", error.message) from None
+    except dead_letters.DeliveryNotDead as error:
+        raise Problem(409, "delivery.not_dead", error.message) from None
+    state = "queued" if action == "retry" else "discarded"
+    return web.json_response({"id": delivery_id, "transport_state": state})
+
+
+async def retry_delivery(request: web.Request) -> web.Response:
+    return await _change(request, "retry")
+
+
+async def discard_delivery(request: web.Request) -> web.Response:
+    return await _change(request, "discard")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/admin/deliveries", list_deliveries)
+    app.router.add_post("/api/v1/admin/deliveries/{delivery_id}/retry", retry_delivery)
+    app.router.add_post("/api/v1/admin/deliveries/{delivery_id}/discard", discard_delivery)
