@@ -225,3 +225,20 @@ async def test_routing_prefix_slashes_and_unknown_operations(surface: Surface) -
     assert unknown["status"] == "FAIL"
     outside = surface.sdk(agency, endpoint=surface.base_url + "/elsewhere")
     assert (await call(outside.get_agencies_list)).status == 404
+
+
+async def test_upload_limit_gives_a_fail_answer(database_url: str) -> None:
+    async with open_broker(database_url, max_message_bytes=4096) as broker:
+        sender = await broker.add(SENDER)
+        await broker.add(FIRST)
+        runner = web.AppRunner(build_application(broker.runtime))
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            client = VxpService(f"http://127.0.0.1:{port}/vxp", SENDER, sender.secret)
+            big = sender.sign(envelopes.document(SENDER, (FIRST,), payload=b"x" * 8000))
+            answer = sdk_json(await call(client.send_edoc, EDOC, big))
+            assert (answer["status"], answer["ErrorCode"], answer["DocId"]) == ("FAIL", "413", "")
+        finally:
+            await runner.cleanup()
