@@ -155,13 +155,13 @@ WHERE refused_at > now() - interval '24 hours'
 GROUP BY code ORDER BY count DESC
 
 -- name: ui_sha1_agencies
-SELECT a.organ_id, a.name, a.legacy_sha1,
-       (SELECT count(*) FROM messages m WHERE m.sender_id = a.organ_id
-          AND m.signature_algorithm ILIKE '%sha1%'
-          AND m.accepted_at > now() - interval '30 days')::bigint AS sha1_messages
+-- Agencies allowed SHA-1, and any that signed with it in the last 30 days.
+SELECT a.organ_id, a.name, a.legacy_sha1, coalesce(s.count, 0)::bigint AS sha1_messages
 FROM agencies a
-WHERE a.legacy_sha1 OR EXISTS (SELECT 1 FROM messages m WHERE m.sender_id = a.organ_id
-          AND m.signature_algorithm ILIKE '%sha1%' AND m.accepted_at > now() - interval '30 days')
+LEFT JOIN (SELECT sender_id, count(*) AS count FROM messages
+           WHERE signature_algorithm LIKE '%sha1' AND accepted_at > now() - interval '30 days'
+           GROUP BY sender_id) s ON s.sender_id = a.organ_id
+WHERE a.legacy_sha1 OR s.count > 0
 ORDER BY a.organ_id
 
 -- name: ui_expiring_certificates

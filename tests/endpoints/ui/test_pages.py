@@ -185,3 +185,33 @@ async def test_operator_dashboard_retries_a_dead_delivery_with_csrf(pages: Pages
             "SELECT actor FROM audit_log WHERE action = 'delivery.retry' ORDER BY id DESC LIMIT 1"
         )
         assert audited == f"operator:{OPERATOR}"
+
+
+async def test_dashboard_lists_refusals_sha1_signers_and_expiring_certificates(
+    pages: Pages,
+) -> None:
+    message_id = await pages.send_document("V/v ký cũ")
+    pool = pages.broker.pool
+    await pool.execute(
+        "UPDATE messages SET signature_algorithm = 'http://www.w3.org/2000/09/xmldsig#rsa-sha1' "
+        "WHERE id = $1",
+        message_id,
+    )
+    await pool.execute(
+        "UPDATE agency_certificates SET not_after = now() + interval '10 days' WHERE organ_id = $1",
+        RECIPIENT,
+    )
+    await pool.execute(
+        "INSERT INTO refusals (organ_id, code, http_status, detail) "
+        "VALUES ($1, 'signature.invalid', 422, 'x'), ($1, 'signature.invalid', 422, 'y')",
+        SENDER,
+    )
+    async with client() as http:
+        await sign_in(http, pages.base_url, OPERATOR)
+        html = await (await http.get(pages.base_url + "/ui/ops")).text()
+    sha1_section = html.split("Cơ quan còn ký SHA-1")[1].split("</table>")[0]
+    assert SENDER in sha1_section and "1 văn bản" in sha1_section
+    assert RECIPIENT not in sha1_section
+    refusals = html.split("Từ chối theo lý do")[1].split("</table>")[0]
+    assert "signature.invalid" in refusals and "<td>2</td>" in refusals
+    assert f"Chứng thư số của {RECIPIENT} hết hạn" in html
