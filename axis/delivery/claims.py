@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from axis import audit, sql
+from axis import audit, metrics, sql
 from axis.database import Pool
 from axis.delivery.push_client import Push, PushResult
 
@@ -113,6 +113,10 @@ async def record(pool: Pool, owner: str, outcomes: Sequence[Outcome], budget_sec
             if row["transport_state"] in ("delivered", "dead")
         ]
         await audit.append_many(connection, entries)
+    for row in rows:
+        metrics.record_delivery(row["transport_state"])
+        if row["transport_state"] == "delivered" and row["latency"] is not None:
+            metrics.observe_delivery_latency(row["latency"])
     return len(rows)
 
 

@@ -173,6 +173,10 @@ class DeliveryWorker:
             except _DATABASE_ERRORS as error:
                 logger.warning("claiming deliveries failed", extra={"error": str(error)})
                 wait = self._options.poll_interval
+            except Exception:
+                # Keep the loop alive: leases bound the damage of one bad batch.
+                logger.exception("delivery claim loop failed; continuing")
+                wait = self._options.poll_interval
             if self._stopping:
                 break
             with contextlib.suppress(TimeoutError):
@@ -202,7 +206,16 @@ class DeliveryWorker:
     async def _deliver(self, claim: claims.Claim) -> None:
         endpoint = claim.push.endpoint_url
         try:
-            outcome = await self._push(claim)
+            try:
+                outcome = await self._push(claim)
+            except _DATABASE_ERRORS as error:
+                # The secret could not be read: the lease runs out and the
+                # delivery is claimed again; the endpoint did nothing wrong.
+                logger.warning(
+                    "push skipped: recipient secret unavailable",
+                    extra={"delivery_id": claim.delivery_id, "error": str(error)},
+                )
+                return
             self._judge_endpoint(endpoint, outcome)
             delay = 0.0
             if outcome.result is PushResult.RETRY:

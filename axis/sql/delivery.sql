@@ -71,7 +71,8 @@ SET transport_state = CASE
     lease_expires_at = NULL
 FROM outcome o
 WHERE d.id = o.id AND d.lease_owner = $1
-RETURNING d.id, d.message_id, d.recipient_id, d.transport_state, d.attempts, d.last_error
+RETURNING d.id, d.message_id, d.recipient_id, d.transport_state, d.attempts, d.last_error,
+          extract(epoch FROM d.delivered_at - d.created_at)::float8 AS latency
 
 -- name: delivery_release_leases
 -- Gives back claims this worker will not finish (shutdown).

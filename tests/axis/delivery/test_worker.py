@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from axis.database import Pool
 from axis.delivery.worker import DeliveryWorker, WorkerOptions
@@ -56,6 +57,11 @@ async def wait_until(check: Callable[[], Any], within: float = 15.0) -> None:
         await asyncio.sleep(0.05)
 
 
+def delivered_count() -> float:
+    value = REGISTRY.get_sample_value("axis_deliveries_total", {"outcome": "delivered"})
+    return value or 0.0
+
+
 async def settled(connection: asyncpg.Connection, delivery_id: int, state: str) -> bool:
     return bool((await delivery_state(connection, delivery_id))["transport_state"] == state)
 
@@ -75,9 +81,11 @@ async def test_push_carries_exact_bytes_and_a_valid_signature(
         connection, "sender.gov", "receiver.gov", body=body
     )
 
+    delivered_before = delivered_count()
     await workers.start(runtime)
     await wait_until(lambda: settled(connection, delivery_id, "delivered"))
 
+    assert delivered_count() == delivered_before + 1
     [push] = endpoint.received
     assert push.body == body
     assert push.signature_valid
