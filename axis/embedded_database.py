@@ -10,14 +10,42 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from axis.errors import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
+
+_START_ATTEMPTS = 4
+
+
+def _clear_stale_lock(directory: Path) -> None:
+    """Removes ``postmaster.pid`` left by a server that was killed.
+
+    A postmaster killed with SIGKILL leaves its lock file behind, and in a
+    container whose first process does not reap orphans it lingers as a
+    zombie, which still counts as "running" to pgserver and to PostgreSQL's
+    own check. Only a lock whose process is gone or a zombie is removed;
+    PostgreSQL then recovers from its write-ahead log as after any crash.
+    """
+    lock = directory / "postmaster.pid"
+    try:
+        pid = int(lock.read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    try:
+        alive = psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        alive = False
+    if not alive:
+        logger.warning("removing the lock of a PostgreSQL that was killed", extra={"pid": pid})
+        lock.unlink(missing_ok=True)
 
 
 @dataclass(slots=True)
@@ -44,12 +72,24 @@ class EmbeddedDatabase:
 
             self.directory.mkdir(parents=True, exist_ok=True)
             logger.info("starting embedded PostgreSQL", extra={"directory": str(self.directory)})
-            try:
-                self._server = pgserver.get_server(self.directory.resolve(), cleanup_mode="stop")
-            except Exception as error:
-                raise DatabaseUnavailable(
-                    f"The embedded PostgreSQL in {self.directory} could not start: {error}."
-                ) from error
+            # After a crash the killed server's backends take a moment to notice
+            # and exit; until they do, PostgreSQL refuses to start on their
+            # shared memory. So a failed start is retried for a few seconds.
+            for attempt in range(1, _START_ATTEMPTS + 1):
+                _clear_stale_lock(self.directory)
+                try:
+                    self._server = pgserver.get_server(
+                        self.directory.resolve(), cleanup_mode="stop"
+                    )
+                    return
+                except Exception as error:
+                    if attempt == _START_ATTEMPTS:
+                        raise DatabaseUnavailable(
+                            f"The embedded PostgreSQL in {self.directory} could not start: "
+                            f"{error}; its log is {self.directory / 'log'}."
+                        ) from error
+                    logger.warning("embedded PostgreSQL did not start; retrying")
+                    time.sleep(attempt)
 
     async def stop(self) -> None:
         """Lets go of the server; it stops when no other process holds it."""
