@@ -1,15 +1,21 @@
 """Writes a batch of checked submissions and refusals in one transaction.
 
-Runs inside :class:`axis.group_commit.GroupCommitter`. Repeats and
-conflicts are found with one query for the whole batch; statuses are judged
-here, under a per-document advisory lock, against the history as committed,
-so two concurrent statuses cannot both move the same recipient. Rows go in
-with COPY; the audit chain is appended once per batch.
+Runs inside :class:`axis.group_commit.GroupCommitter`. Messages go in with
+one ``INSERT ... ON CONFLICT DO NOTHING``: the common case (new messages)
+costs no look-up at all, and only the rows the unique indexes turned away
+are looked up afterwards, to answer "same bytes again" (the first message)
+or "same DocumentId, other bytes" (409). Statuses are judged here, under a
+per-document advisory lock, against the history as committed, so two
+concurrent statuses cannot both move the same recipient. The audit chain
+is appended once per batch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import asyncpg
 
 from axis import audit, sql, status_rules
 from axis.database import Connection
@@ -19,43 +25,47 @@ from axis.refusals import Refusal, RefusalRecord
 Item = Checked | RefusalRecord
 Outcome = Accepted | Refusal | None
 
-_MESSAGE_COLUMNS = (
-    "id", "kind", "sender_id", "document_id", "body", "sha256", "size", "subject",
-    "code_number", "code_notation", "priority", "business_type", "acts_on_message_id",
-    "status_code", "description", "status_at", "answers_message_id", "due_date",
-    "signer_fingerprint", "signature_algorithm", "received_via",
-)  # fmt: skip
 _DELIVERY_COLUMNS = ("message_id", "recipient_id", "kind", "mode", "priority")
 
 
+@dataclass(slots=True)
+class _Planned:
+    """A message about to be inserted, with what depends on its insertion."""
+
+    index: int
+    item: Checked
+    routes: tuple[tuple[str, str], ...]
+    answers: str | None = None
+    acts_on: str | None = None
+
+
+@dataclass(slots=True)
 class _Batch:
-    def __init__(self) -> None:
-        self.messages: list[tuple[object, ...]] = []
-        self.deliveries: list[tuple[object, ...]] = []
-        self.events: list[tuple[object, ...]] = []
-        self.business: list[tuple[str, str, str]] = []
-        self.refusals: list[RefusalRecord] = []
-        self.audit: list[audit.AuditEntry] = []
-        self.by_sha: dict[tuple[str, bytes], Accepted] = {}
-        self.by_document: dict[tuple[str, str], str] = {}
+    outcomes: list[Outcome]
+    planned: list[_Planned] = field(default_factory=list)
+    refusals: list[RefusalRecord] = field(default_factory=list)
+    by_sha: dict[tuple[str, bytes], int] = field(default_factory=dict)
+    by_document: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-def _refuse(batch: _Batch, item: Checked, refusal: Refusal) -> Refusal:
+def _record(batch: _Batch, item: Checked, refusal: Refusal) -> Refusal:
     batch.refusals.append(
-        RefusalRecord(
-            item.sender_id,
-            refusal.code,
-            refusal.status,
-            refusal.detail,
-            item.sha256,
-            item.received_via,
-        )
-    )
+        RefusalRecord(item.sender_id, refusal.code, refusal.status, refusal.detail,
+                      item.sha256, item.received_via)
+    )  # fmt: skip
     return refusal
 
 
+def _conflict(item: Checked) -> Refusal:
+    return Refusal(
+        409,
+        "message.conflict",
+        f"{item.sender_id} already sent a different document with DocumentId {item.document_id!r}.",
+    )
+
+
 async def _route_status(
-    connection: Connection, batch: _Batch, item: Checked
+    connection: Connection, item: Checked
 ) -> tuple[str, tuple[tuple[str, str], ...]] | Refusal:
     """The answered document's message id and where the status goes, or a refusal."""
     assert item.status_code is not None and item.response_for_organ_id is not None
@@ -80,11 +90,7 @@ async def _route_status(
     ]
     try:
         verdict = status_rules.judge(
-            item.status_code.value,
-            item.sender_id,
-            item.response_for_organ_id,
-            recipients,
-            history,
+            item.status_code.value, item.sender_id, item.response_for_organ_id, recipients, history
         )
     except Refusal as refusal:
         return refusal
@@ -95,143 +101,197 @@ async def _route_status(
     )
 
 
-async def _acts_on(connection: Connection, item: Checked) -> str | Refusal | None:
-    if item.acts_on_document_id is None:
-        return None
-    target = await connection.fetchval(
-        sql.query("intake_find_document"), item.sender_id, item.acts_on_document_id
-    )
-    if target is None:
-        return Refusal(
-            422,
-            "business.unknown_document",
-            f"The document {item.acts_on_document_id!r} this one revokes, updates or replaces "
-            f"(Bussiness/DocumentId) was never sent by {item.sender_id} through the axis.",
-        )
-    return str(target)
-
-
-async def _place(
-    connection: Connection,
-    batch: _Batch,
-    item: Checked,
-    existing: dict[tuple[str, bytes], Accepted],
-    conflicts: set[tuple[str, str]],
-) -> Outcome:
-    key = (item.sender_id, item.sha256)
-    repeat = batch.by_sha.get(key) or existing.get(key)
-    if repeat is not None:
-        return Accepted(repeat.id, repeat.kind, repeat.document_id, repeat.sender_id,
-                        repeat.recipients, created=False)  # fmt: skip
-    if item.kind == "edoc" and (
-        (item.sender_id, item.document_id) in conflicts
-        or (item.sender_id, item.document_id) in batch.by_document
-    ):
-        return _refuse(
-            batch,
-            item,
-            Refusal(
-                409,
-                "message.conflict",
-                f"{item.sender_id} already sent a different document with DocumentId "
-                f"{item.document_id!r}.",
-            ),
-        )
-    answers: str | None = None
-    routes = item.routes
-    if item.kind == "status":
-        routed = await _route_status(connection, batch, item)
-        if isinstance(routed, Refusal):
-            return _refuse(batch, item, routed)
-        answers, routes = routed
-        assert item.status_code is not None
-        batch.events.append((answers, item.message_id, item.sender_id, item.status_code.value,
-                             item.description, item.status_at))  # fmt: skip
-        if item.sender_id != item.response_for_organ_id:
-            batch.business.append((answers, item.sender_id, item.status_code.value))
-    acts_on = await _acts_on(connection, item)
-    if isinstance(acts_on, Refusal):
-        return _refuse(batch, item, acts_on)
-    batch.messages.append((
-        item.message_id, item.kind, item.sender_id, item.document_id, item.body, item.sha256,
-        len(item.body), item.subject, item.code_number, item.code_notation, item.priority,
-        item.business_type, acts_on, item.status_code.value if item.status_code else None,
-        item.description, item.status_at, answers, item.due_date, item.signer_fingerprint,
-        item.signature_algorithm, item.received_via,
-    ))  # fmt: skip
-    for recipient, mode in routes:
-        batch.deliveries.append((item.message_id, recipient, item.kind, mode, item.priority))
-    recipients = tuple(recipient for recipient, _ in routes)
-    accepted = Accepted(item.message_id, item.kind, item.document_id, item.sender_id,
-                        recipients, created=True)  # fmt: skip
-    batch.by_sha[key] = accepted
-    if item.kind == "edoc":
-        batch.by_document[(item.sender_id, item.document_id)] = item.message_id
-    detail = {"kind": item.kind, "document_id": item.document_id, "recipients": list(recipients),
-              "sha256": item.sha256.hex()}  # fmt: skip
-    if item.status_code is not None:
-        detail["status_code"] = item.status_code.value
-    batch.audit.append(audit.AuditEntry(item.sender_id, "message.accept", item.message_id, detail))
-    return accepted
-
-
 async def _existing(
-    connection: Connection, checked: Sequence[Checked]
+    connection: Connection, items: Sequence[Checked]
 ) -> tuple[dict[tuple[str, bytes], Accepted], set[tuple[str, str]]]:
-    if not checked:
+    """Stored messages with the same bytes, and (sender, DocumentId) pairs already taken."""
+    if not items:
         return {}, set()
     rows = await connection.fetch(
         sql.query("intake_existing"),
-        [item.sender_id for item in checked],
-        [item.sha256 for item in checked],
-        [item.document_id for item in checked],
+        [item.sender_id for item in items],
+        [item.sha256 for item in items],
+        [item.document_id for item in items],
     )
     by_sha: dict[tuple[str, bytes], Accepted] = {}
     documents: set[tuple[str, str]] = set()
     for row in rows:
-        sha = bytes(row["sha256"])
-        by_sha[(row["sender_id"], sha)] = Accepted(row["id"], row["kind"], row["document_id"],
-            row["sender_id"], tuple(row["recipients"]), created=False)  # fmt: skip
+        by_sha[(row["sender_id"], bytes(row["sha256"]))] = Accepted(
+            row["id"], row["kind"], row["document_id"], row["sender_id"],
+            tuple(row["recipients"]), created=False,
+        )  # fmt: skip
         if row["kind"] == "edoc":
             documents.add((row["sender_id"], row["document_id"]))
     return by_sha, documents
 
 
+def _repeat_of(accepted: Accepted) -> Accepted:
+    return Accepted(accepted.id, accepted.kind, accepted.document_id, accepted.sender_id,
+                    accepted.recipients, created=False)  # fmt: skip
+
+
+async def _plan(connection: Connection, batch: _Batch, index: int, item: Checked) -> None:
+    key = (item.sender_id, item.sha256)
+    if key in batch.by_sha or (
+        item.kind == "edoc" and (item.sender_id, item.document_id) in batch.by_document
+    ):
+        return  # settled after the insert, against the earlier item of this batch
+    planned = _Planned(index, item, item.routes)
+    if item.kind == "status":
+        # A repeated status must be answered as a repeat before the rules see it again.
+        repeats, _ = await _existing(connection, [item])
+        if key in repeats:
+            batch.outcomes[index] = _repeat_of(repeats[key])
+            return
+        routed = await _route_status(connection, item)
+        if isinstance(routed, Refusal):
+            batch.outcomes[index] = _record(batch, item, routed)
+            return
+        planned.answers, planned.routes = routed
+    if item.acts_on_document_id is not None:
+        target = await connection.fetchval(
+            sql.query("intake_find_document"), item.sender_id, item.acts_on_document_id
+        )
+        if target is None:
+            batch.outcomes[index] = _record(batch, item, Refusal(
+                422,
+                "business.unknown_document",
+                f"The document {item.acts_on_document_id!r} this one revokes, updates or "
+                f"replaces (Bussiness/DocumentId) was never sent by {item.sender_id} "
+                "through the axis.",
+            ))  # fmt: skip
+            return
+        planned.acts_on = str(target)
+    batch.planned.append(planned)
+    batch.by_sha[key] = index
+    if item.kind == "edoc":
+        batch.by_document[(item.sender_id, item.document_id)] = index
+
+
+def _columns(planned: Sequence[_Planned]) -> list[list[object]]:
+    rows = [
+        (
+            p.item.message_id, p.item.kind, p.item.sender_id, p.item.document_id, p.item.body,
+            p.item.sha256, len(p.item.body), p.item.subject, p.item.code_number,
+            p.item.code_notation, p.item.priority, p.item.business_type, p.acts_on,
+            p.item.status_code.value if p.item.status_code else None, p.item.description,
+            p.item.status_at, p.answers, p.item.due_date, p.item.signer_fingerprint,
+            p.item.signature_algorithm, p.item.received_via,
+        )
+        for p in planned
+    ]  # fmt: skip
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * 21
+
+
+_MESSAGE_COLUMNS = (
+    "id", "kind", "sender_id", "document_id", "body", "sha256", "size", "subject",
+    "code_number", "code_notation", "priority", "business_type", "acts_on_message_id",
+    "status_code", "description", "status_at", "answers_message_id", "due_date",
+    "signer_fingerprint", "signature_algorithm", "received_via",
+)  # fmt: skip
+
+
+async def _insert_messages(connection: Connection, planned: Sequence[_Planned]) -> set[str]:
+    """Inserts what it can; returns the ids stored.
+
+    COPY is the fast road and almost always succeeds. When a row collides
+    with a stored one (a resubmission, or a race with another process), the
+    savepoint is rolled back and the batch goes in row-wise with ON CONFLICT
+    DO NOTHING, which skips the colliding rows.
+    """
+    if not planned:
+        return set()
+    columns = _columns(planned)
+    try:
+        async with connection.transaction():
+            await connection.copy_records_to_table(
+                "messages", records=list(zip(*columns, strict=True)), columns=_MESSAGE_COLUMNS
+            )
+    except asyncpg.UniqueViolationError:
+        rows = await connection.fetch(sql.query("intake_insert_messages"), *columns)
+        return {row["id"] for row in rows}
+    return {p.item.message_id for p in planned}
+
+
 async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Outcome]:
-    batch = _Batch()
-    existing, conflicts = await _existing(connection, [i for i in items if isinstance(i, Checked)])
-    outcomes: list[Outcome] = []
-    for item in items:
+    batch = _Batch(outcomes=[None] * len(items))
+    for index, item in enumerate(items):
         if isinstance(item, RefusalRecord):
             batch.refusals.append(item)
-            outcomes.append(None)
         else:
-            outcomes.append(await _place(connection, batch, item, existing, conflicts))
-    if batch.messages:
-        await connection.copy_records_to_table(
-            "messages", records=batch.messages, columns=_MESSAGE_COLUMNS
+            await _plan(connection, batch, index, item)
+    inserted = await _insert_messages(connection, batch.planned)
+    stored = [p for p in batch.planned if p.item.message_id in inserted]
+    accepted_in_batch = {(p.item.sender_id, p.item.sha256): p for p in stored}
+    entries: list[audit.AuditEntry] = []
+    deliveries: list[tuple[object, ...]] = []
+    events: list[tuple[object, ...]] = []
+    business: list[tuple[str, str, str]] = []
+    for planned in stored:
+        item = planned.item
+        recipients = tuple(recipient for recipient, _ in planned.routes)
+        batch.outcomes[planned.index] = Accepted(
+            item.message_id, item.kind, item.document_id, item.sender_id, recipients, True
         )
-    if batch.deliveries:
-        await connection.copy_records_to_table(
-            "deliveries", records=batch.deliveries, columns=_DELIVERY_COLUMNS
+        deliveries.extend(
+            (item.message_id, recipient, item.kind, mode, item.priority)
+            for recipient, mode in planned.routes
         )
-    if batch.events:
-        await connection.executemany(sql.query("intake_insert_status_event"), batch.events)
-    if batch.business:
-        await connection.executemany(sql.query("intake_set_business_status"), batch.business)
+        detail: dict[str, object] = {
+            "kind": item.kind,
+            "document_id": item.document_id,
+            "recipients": list(recipients),
+            "sha256": item.sha256.hex(),
+        }
+        if item.status_code is not None:
+            detail["status_code"] = item.status_code.value
+            events.append((planned.answers, item.message_id, item.sender_id,
+                           item.status_code.value, item.description, item.status_at))  # fmt: skip
+            if item.sender_id != item.response_for_organ_id:
+                assert planned.answers is not None
+                business.append((planned.answers, item.sender_id, item.status_code.value))
+        entries.append(audit.AuditEntry(item.sender_id, "message.accept", item.message_id, detail))
+    # Items that repeat or collide with an earlier item of this batch, or with a stored row.
+    late = [
+        (index, item)
+        for index, item in enumerate(items)
+        if isinstance(item, Checked) and batch.outcomes[index] is None
+    ]
+    stored_repeats, taken = await _existing(connection, [item for _, item in late])
+    for index, item in late:
+        key = (item.sender_id, item.sha256)
+        twin = accepted_in_batch.get(key)
+        earlier = batch.outcomes[twin.index] if twin is not None else stored_repeats.get(key)
+        if isinstance(earlier, Accepted):
+            batch.outcomes[index] = _repeat_of(earlier)
+        elif item.kind == "edoc" and (
+            (item.sender_id, item.document_id) in taken
+            or (item.sender_id, item.document_id) in batch.by_document
+        ):
+            batch.outcomes[index] = _record(batch, item, _conflict(item))
+        else:
+            raise RuntimeError(f"message {item.message_id} was neither stored nor a repeat")
+    if deliveries:
+        await connection.copy_records_to_table(
+            "deliveries", records=deliveries, columns=_DELIVERY_COLUMNS
+        )
+    if events:
+        await connection.executemany(sql.query("intake_insert_status_event"), events)
+    if business:
+        await connection.executemany(sql.query("intake_set_business_status"), business)
     if batch.refusals:
         await connection.executemany(
             sql.query("intake_insert_refusal"),
             [(r.organ_id, r.code, r.http_status, r.detail, r.sha256, r.received_via)
              for r in batch.refusals],
         )  # fmt: skip
-        batch.audit.extend(
+        entries.extend(
             audit.AuditEntry(r.organ_id or "anonymous", "message.refuse", r.code,
                              {"status": r.http_status, "detail": r.detail[:500],
                               "sha256": r.sha256.hex() if r.sha256 else None})
             for r in batch.refusals
         )  # fmt: skip
-    await audit.append_many(connection, batch.audit)
-    if batch.messages:
-        await connection.execute(sql.query("intake_notify"), [m[0] for m in batch.messages])
-    return outcomes
+    await audit.append_many(connection, entries)
+    if stored:
+        await connection.execute(sql.query("intake_notify"), [p.item.message_id for p in stored])
+    return batch.outcomes

@@ -1,19 +1,32 @@
 -- name: intake_existing
--- Earlier messages that make a submission a repeat (same bytes) or a
--- conflict (same sender and DocumentId), with whom they were routed to.
--- Two probes joined by UNION so each uses its unique index.
-WITH found AS (
-    SELECT m.id FROM messages m
-    WHERE (m.sender_id, m.sha256) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))
-    UNION
-    SELECT m.id FROM messages m
-    WHERE m.kind = 'edoc'
-      AND (m.sender_id, m.document_id) IN (SELECT * FROM unnest($1::text[], $3::text[]))
-)
+-- Earlier messages that make submissions repeats (same bytes) or conflicts
+-- (same sender and DocumentId), with whom they were routed to. LATERAL
+-- probes keep each look-up on its unique index however large the table.
 SELECT m.id, m.kind, m.sender_id, m.document_id, m.sha256,
        ARRAY(SELECT d.recipient_id FROM deliveries d WHERE d.message_id = m.id ORDER BY d.id)
            AS recipients
-FROM found JOIN messages m ON m.id = found.id;
+FROM unnest($1::text[], $2::bytea[], $3::text[]) AS k(sender_id, sha256, document_id)
+CROSS JOIN LATERAL (
+    SELECT x.id, x.kind, x.sender_id, x.document_id, x.sha256
+    FROM messages x WHERE x.sender_id = k.sender_id AND x.sha256 = k.sha256
+    UNION
+    SELECT x.id, x.kind, x.sender_id, x.document_id, x.sha256 FROM messages x
+    WHERE x.kind = 'edoc' AND x.sender_id = k.sender_id AND x.document_id = k.document_id
+) AS m;
+
+-- name: intake_insert_messages
+-- Rows that collide with a stored message (same bytes, or same DocumentId)
+-- are skipped, not errors: the batch goes on and the caller looks them up.
+INSERT INTO messages (id, kind, sender_id, document_id, body, sha256, size, subject,
+                      code_number, code_notation, priority, business_type, acts_on_message_id,
+                      status_code, description, status_at, answers_message_id, due_date,
+                      signer_fingerprint, signature_algorithm, received_via)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[],
+                     $7::int[], $8::text[], $9::text[], $10::text[], $11::smallint[],
+                     $12::smallint[], $13::text[], $14::text[], $15::text[], $16::timestamptz[],
+                     $17::text[], $18::date[], $19::text[], $20::text[], $21::text[])
+ON CONFLICT DO NOTHING
+RETURNING id;
 
 -- name: intake_find_document
 SELECT id FROM messages WHERE sender_id = $1 AND document_id = $2 AND kind = 'edoc';
