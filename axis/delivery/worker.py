@@ -265,6 +265,9 @@ class DeliveryWorker:
             except _DATABASE_ERRORS as error:
                 logger.warning("recording push outcomes failed", extra={"error": str(error)})
                 await asyncio.sleep(self._options.poll_interval)
+            except Exception:
+                logger.exception("recording push outcomes failed; will try again")
+                await asyncio.sleep(self._options.poll_interval)
 
     async def _flush(self) -> None:
         """Records outcomes, then postpones the work of endpoints whose circuit opened.

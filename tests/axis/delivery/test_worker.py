@@ -362,3 +362,34 @@ async def test_notify_wakes_an_idle_worker(
     message_id, delivery_id = await add_delivery(connection, "sender.gov", "receiver.gov")
     await connection.execute("SELECT pg_notify('axis_deliveries', $1)", message_id)
     await wait_until(lambda: settled(connection, delivery_id, "delivered"), within=10)
+
+
+async def test_listener_reconnects_after_its_connection_is_killed(
+    make_runtime: RuntimeFactory,
+    push_endpoints: Any,
+    connection: asyncpg.Connection,
+    workers: Workers,
+) -> None:
+    runtime = make_runtime()
+    endpoint: PushEndpoint = await push_endpoints()
+    await add_agency(runtime.registry, "sender.gov")
+    await add_agency(runtime.registry, "receiver.gov", endpoint.url)
+    await workers.start(runtime, WorkerOptions(poll_interval=60.0))
+
+    async def listening() -> bool:
+        count = await connection.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
+            " AND datname = current_database()"
+        )
+        return bool(count == 1)
+
+    await wait_until(listening)
+    await connection.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE query LIKE 'LISTEN%' AND datname = current_database()"
+    )
+    await asyncio.sleep(0.2)
+    await wait_until(listening, within=20)
+    message_id, delivery_id = await add_delivery(connection, "sender.gov", "receiver.gov")
+    await connection.execute("SELECT pg_notify('axis_deliveries', $1)", message_id)
+    await wait_until(lambda: settled(connection, delivery_id, "delivered"), within=10)
