@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from axis.intake import Accepted, Refusal
+from axis.intake import Accepted, Intake, Refusal
 from tests.support.envelopes import Broker, document, document_id_of, open_broker, status
 
 SENDER = "000.00.00.G22"
@@ -133,3 +133,35 @@ async def test_a_status_is_routed_to_the_original_sender(broker: Broker) -> None
         "SELECT answers_message_id FROM messages WHERE id=$1", accepted.id
     )
     assert answers == sent.id
+
+
+async def test_two_processes_racing_with_the_same_bytes_store_one_message(broker: Broker) -> None:
+    runtime = broker.runtime
+    other = Intake(runtime.settings, runtime.pool, runtime.registry, runtime.trust)
+    try:
+        agency = await runtime.registry.require(SENDER)
+        sender = broker.agencies[SENDER]
+        unsigned = [document(SENDER, [NGHE_AN]) for _ in range(5)]
+        signed = [sender.sign(data) for data in unsigned]
+        conflicting = [
+            sender.sign(document(SENDER, [TAY_NINH], document_id=document_id_of(data)))
+            for data in unsigned
+        ]
+        outcomes = await asyncio.gather(
+            *(runtime.intake.submit(agency, data) for data in signed),
+            *(other.submit(agency, data) for data in signed),
+            *(other.submit(agency, data) for data in conflicting),
+            return_exceptions=True,
+        )
+    finally:
+        await other.close()
+    accepted = [o for o in outcomes if isinstance(o, Accepted)]
+    refused = [o for o in outcomes if isinstance(o, Refusal)]
+    assert len(accepted) + len(refused) == 15, outcomes
+    assert {r.code for r in refused} <= {"message.conflict"}
+    # per DocumentId exactly one version was stored, and every caller agrees which
+    stored = await broker.pool.fetch("SELECT id, document_id FROM messages")
+    assert len(stored) == 5
+    ids = {row["id"] for row in stored}
+    assert {a.id for a in accepted} <= ids
+    assert sum(a.created for a in accepted) == 5
