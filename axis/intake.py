@@ -20,6 +20,7 @@ import asyncpg
 import signing
 from axis.agency_cache import AgencyCache
 from axis.database import Pool
+from axis.delivery_events import AckState, DeliveryEvent
 from axis.group_commit import GroupCommitter
 from axis.intake_records import Accepted, Checked
 from axis.intake_writer import Item, Outcome, write_batch
@@ -107,6 +108,20 @@ class Intake:
         except Exception:  # the refusal itself must still reach the caller
             logger.exception("could not record refusal %s", refusal.code)
 
+    async def record_fetch(self, message_id: str, organ_id: str) -> None:
+        """A pull recipient fetched the message: its delivery is delivered (audited)."""
+        await self._committer.submit(DeliveryEvent("deliver", message_id, organ_id))
+
+    async def record_ack(
+        self, message_id: str, organ_id: str, result: str, reason: str | None
+    ) -> AckState:
+        """The recipient acked; the delivery's state after it (acked_at None: no delivery)."""
+        state = await self._committer.submit(
+            DeliveryEvent("ack", message_id, organ_id, result, reason)
+        )
+        assert isinstance(state, AckState)
+        return state
+
     async def submit(self, agency: Agency, data: bytes, *, received_via: str = "api") -> Accepted:
         """Checks and stores ``data`` sent by ``agency``; raises a recorded :class:`Refusal`."""
         try:
@@ -132,7 +147,7 @@ class Intake:
                 continue
             if isinstance(outcome, Refusal):
                 raise outcome
-            assert outcome is not None
+            assert isinstance(outcome, Accepted)
             return outcome
         raise AssertionError("unreachable")
 

@@ -19,11 +19,12 @@ import asyncpg
 
 from axis import audit, sql, status_rules
 from axis.database import Connection
+from axis.delivery_events import AckState, DeliveryEvent, write_delivery_events
 from axis.intake_records import Accepted, Checked
 from axis.refusals import Refusal, RefusalRecord
 
-Item = Checked | RefusalRecord
-Outcome = Accepted | Refusal | None
+Item = Checked | RefusalRecord | DeliveryEvent
+Outcome = Accepted | Refusal | AckState | None
 
 _DELIVERY_COLUMNS = ("message_id", "recipient_id", "kind", "mode", "priority")
 
@@ -218,7 +219,7 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
     for index, item in enumerate(items):
         if isinstance(item, RefusalRecord):
             batch.refusals.append(item)
-        else:
+        elif isinstance(item, Checked):
             await _plan(connection, batch, index, item)
     inserted = await _insert_messages(connection, batch.planned)
     stored = [p for p in batch.planned if p.item.message_id in inserted]
@@ -291,6 +292,12 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
                               "sha256": r.sha256.hex() if r.sha256 else None})
             for r in batch.refusals
         )  # fmt: skip
+    fetched = [(i, item) for i, item in enumerate(items) if isinstance(item, DeliveryEvent)]
+    if fetched:
+        states, delivery_entries = await write_delivery_events(connection, [e for _, e in fetched])
+        for (index, _), state in zip(fetched, states, strict=True):
+            batch.outcomes[index] = state
+        entries.extend(delivery_entries)
     await audit.append_many(connection, entries)
     if stored:
         await connection.execute(sql.query("intake_notify"), [p.item.message_id for p in stored])

@@ -105,7 +105,8 @@ async def get_message(request: web.Request) -> web.Response:
     agency = await authenticated_agency(request)
     message_id = request.match_info["id"]
     try:
-        body = await inbox.fetch(request.app[RUNTIME].pool, message_id, agency.organ_id)
+        runtime = request.app[RUNTIME]
+        body = await inbox.fetch(runtime.pool, message_id, agency.organ_id, runtime.intake)
     except MessageNotFound as error:
         raise Problem(404, "message.not_found", error.message) from None
     return web.Response(body=body, content_type=XML)
@@ -142,6 +143,7 @@ async def ack_message(request: web.Request) -> web.Response:
             agency.organ_id,
             result=result,
             reason=reason,
+            recorder=request.app[RUNTIME].intake,
         )
     except MessageNotFound as error:
         raise Problem(404, "message.not_found", error.message) from None

@@ -105,3 +105,25 @@ FROM status_events WHERE document_message_id = $1 ORDER BY id;
 -- name: tracking_acting_documents
 SELECT id, document_id, business_type, accepted_at
 FROM messages WHERE acts_on_message_id = $1 ORDER BY accepted_at, id;
+
+-- name: deliveries_mark_fetched_many
+UPDATE deliveries d SET transport_state = 'delivered', delivered_at = now()
+FROM unnest($1::text[], $2::text[]) AS k(message_id, recipient_id)
+WHERE d.message_id = k.message_id AND d.recipient_id = k.recipient_id
+  AND d.mode = 'pull' AND d.transport_state = 'queued'
+RETURNING d.message_id, d.recipient_id;
+
+-- name: deliveries_ack_many
+UPDATE deliveries d
+SET transport_state = 'acked', acked_at = now(), ack_result = k.result, ack_reason = k.reason,
+    delivered_at = coalesce(d.delivered_at, now())
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+     AS k(message_id, recipient_id, result, reason)
+WHERE d.message_id = k.message_id AND d.recipient_id = k.recipient_id
+  AND d.transport_state <> 'acked'
+RETURNING d.message_id, d.recipient_id, d.acked_at, d.ack_result, d.ack_reason;
+
+-- name: deliveries_of_recipients
+SELECT d.message_id, d.recipient_id, d.acked_at, d.ack_result
+FROM unnest($1::text[], $2::text[]) AS k(message_id, recipient_id)
+JOIN deliveries d ON d.message_id = k.message_id AND d.recipient_id = k.recipient_id;
