@@ -100,9 +100,11 @@ async def record(pool: Pool, owner: str, outcomes: Sequence[Outcome], budget_sec
         entries = [
             audit.AuditEntry(
                 WORKER_ACTOR,
-                "delivery.deliver" if row["transport_state"] == "delivered" else "delivery.dead",
+                # Same action as a pull fetch, so a message's trail reads alike.
+                "message.deliver" if row["transport_state"] == "delivered" else "delivery.dead",
                 row["message_id"],
                 {
+                    "via": "push",
                     "delivery_id": row["id"],
                     "recipient": row["recipient_id"],
                     "attempts": row["attempts"],

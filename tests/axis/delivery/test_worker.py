@@ -96,7 +96,7 @@ async def test_push_carries_exact_bytes_and_a_valid_signature(
     row = await delivery_state(connection, delivery_id)
     assert row["attempts"] == 1 and row["delivered_at"] is not None and row["lease_owner"] is None
     audited = await connection.fetchval(
-        "SELECT count(*) FROM audit_log WHERE action = 'delivery.deliver' AND subject = $1",
+        "SELECT count(*) FROM audit_log WHERE action = 'message.deliver' AND subject = $1",
         message_id,
     )
     assert audited == 1
