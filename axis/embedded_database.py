@@ -26,26 +26,30 @@ _START_ATTEMPTS = 4
 
 
 def _clear_stale_lock(directory: Path) -> None:
-    """Removes ``postmaster.pid`` left by a server that was killed.
+    """Removes the lock files left by a server that was killed.
 
-    A postmaster killed with SIGKILL leaves its lock file behind, and in a
-    container whose first process does not reap orphans it lingers as a
-    zombie, which still counts as "running" to pgserver and to PostgreSQL's
-    own check. Only a lock whose process is gone or a zombie is removed;
-    PostgreSQL then recovers from its write-ahead log as after any crash.
+    A postmaster killed with SIGKILL leaves ``postmaster.pid`` and its socket
+    lock behind, and in a container whose first process does not reap
+    orphans it lingers as a zombie, which still counts as "running" to
+    pgserver and to PostgreSQL's own check. Only locks whose process is gone
+    or a zombie are removed; PostgreSQL then recovers from its write-ahead
+    log as after any crash.
     """
-    lock = directory / "postmaster.pid"
-    try:
-        pid = int(lock.read_text().splitlines()[0])
-    except (OSError, ValueError, IndexError):
-        return
-    try:
-        alive = psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        alive = False
-    if not alive:
-        logger.warning("removing the lock of a PostgreSQL that was killed", extra={"pid": pid})
-        lock.unlink(missing_ok=True)
+    for lock in (directory / "postmaster.pid", *directory.glob(".s.PGSQL.*.lock")):
+        try:
+            pid = int(lock.read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        try:
+            alive = psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            alive = False
+        if not alive:
+            logger.warning(
+                "removing a lock of a PostgreSQL that was killed",
+                extra={"lock": lock.name, "pid": pid},
+            )
+            lock.unlink(missing_ok=True)
 
 
 @dataclass(slots=True)
