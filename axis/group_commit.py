@@ -56,8 +56,14 @@ class GroupCommitter(Generic[Item, Result]):
         await self._queue.put((item, future))
         return await future
 
-    async def close(self) -> None:
+    async def close(self, drain_timeout: float = 10.0) -> None:
+        """Stops taking items; what was already submitted is written first (bounded)."""
         self._closed = True
+        if self._writers:
+            try:
+                await asyncio.wait_for(self._queue.join(), drain_timeout)
+            except TimeoutError:
+                logger.warning("group commit: %d items not written at close", self._queue.qsize())
         for task in self._writers:
             task.cancel()
         for task in self._writers:
@@ -81,6 +87,9 @@ class GroupCommitter(Generic[Item, Result]):
                     if not future.done():
                         future.set_exception(RuntimeError("the axis is shutting down"))
                 raise
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
 
     async def _write(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         items = [item for item, _ in batch]

@@ -68,3 +68,17 @@ async def test_a_closed_committer_refuses_new_items(pool: Pool) -> None:
     await committer.close()
     with pytest.raises(RuntimeError):
         await committer.submit(2)
+
+
+async def test_close_writes_what_was_already_submitted(pool: Pool) -> None:
+    async def write(connection: Connection, items: Sequence[int]) -> list[int]:
+        await asyncio.sleep(0.05)
+        await connection.executemany("INSERT INTO items VALUES ($1)", [(i,) for i in items])
+        return list(items)
+
+    committer: GroupCommitter[int, int] = GroupCommitter(pool, write, batch_size=5, writers=1)
+    pending = [asyncio.ensure_future(committer.submit(n)) for n in range(20)]
+    await asyncio.sleep(0)  # every item is queued
+    await committer.close()
+    assert [await future for future in pending] == list(range(20))
+    assert await pool.fetchval("SELECT count(*) FROM items") == 20
