@@ -299,6 +299,8 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
             batch.outcomes[index] = state
         entries.extend(delivery_entries)
     await audit.append_many(connection, entries)
-    if stored:
-        await connection.execute(sql.query("intake_notify"), [p.item.message_id for p in stored])
+    # Only push workers listen; a message delivered by pull alone wakes nobody.
+    pushed = [p.item.message_id for p in stored if any(m == "push" for _, m in p.routes)]
+    if pushed:
+        await connection.execute(sql.query("intake_notify"), pushed)
     return batch.outcomes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 
 from axis.intake import Accepted, Intake, Refusal
@@ -165,3 +166,25 @@ async def test_two_processes_racing_with_the_same_bytes_store_one_message(broker
     ids = {row["id"] for row in stored}
     assert {a.id for a in accepted} <= ids
     assert sum(a.created for a in accepted) == 5
+
+
+async def test_push_deliveries_wake_the_workers_on_commit(broker: Broker) -> None:
+    heard: list[str] = []
+    listener = await asyncpg.connect(broker.runtime.settings.database_url)
+    try:
+        await listener.add_listener("axis_deliveries", lambda *args: heard.append(args[3]))
+        pulled = await _submit(
+            broker, SENDER, broker.agencies[SENDER].sign(document(SENDER, [NGHE_AN]))
+        )
+        pushed = await _submit(
+            broker, SENDER, broker.agencies[SENDER].sign(document(SENDER, [NGHE_AN, TAY_NINH]))
+        )
+        for _ in range(50):
+            if heard:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)
+    finally:
+        await listener.close()
+    assert heard == [pushed.id]
+    assert pulled.id not in heard
