@@ -47,6 +47,9 @@ class _Batch:
     refusals: list[RefusalRecord] = field(default_factory=list)
     by_sha: dict[tuple[str, bytes], int] = field(default_factory=dict)
     by_document: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Statuses planned earlier in this batch, per document: not yet in the table,
+    # but the rules must see them (two quick 03s from one recipient, one batch).
+    planned_events: dict[str, list[status_rules.StatusEvent]] = field(default_factory=dict)
 
 
 def _record(batch: _Batch, item: Checked, refusal: Refusal) -> Refusal:
@@ -66,7 +69,7 @@ def _conflict(item: Checked) -> Refusal:
 
 
 async def _route_status(
-    connection: Connection, item: Checked
+    connection: Connection, batch: _Batch, item: Checked
 ) -> tuple[str, tuple[tuple[str, str], ...]] | Refusal:
     """The answered document's message id and where the status goes, or a refusal."""
     assert item.status_code is not None and item.response_for_organ_id is not None
@@ -89,12 +92,16 @@ async def _route_status(
         status_rules.StatusEvent(row["from_id"], row["status_code"])
         for row in await connection.fetch(sql.query("intake_status_history"), document)
     ]
+    history.extend(batch.planned_events.get(document, ()))
     try:
         verdict = status_rules.judge(
             item.status_code.value, item.sender_id, item.response_for_organ_id, recipients, history
         )
     except Refusal as refusal:
         return refusal
+    batch.planned_events.setdefault(document, []).append(
+        status_rules.StatusEvent(item.sender_id, item.status_code.value)
+    )
     rows = await connection.fetch(sql.query("intake_delivery_modes"), list(verdict.routed_to))
     modes = {row["organ_id"]: "push" if row["push"] else "pull" for row in rows}
     return document, tuple(
@@ -144,7 +151,7 @@ async def _plan(connection: Connection, batch: _Batch, index: int, item: Checked
         if key in repeats:
             batch.outcomes[index] = _repeat_of(repeats[key])
             return
-        routed = await _route_status(connection, item)
+        routed = await _route_status(connection, batch, item)
         if isinstance(routed, Refusal):
             batch.outcomes[index] = _record(batch, item, routed)
             return

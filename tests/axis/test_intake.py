@@ -188,3 +188,22 @@ async def test_push_deliveries_wake_the_workers_on_commit(broker: Broker) -> Non
         await listener.close()
     assert heard == [pushed.id]
     assert pulled.id not in heard
+
+
+async def test_concurrent_equal_statuses_from_one_recipient_move_it_once(broker: Broker) -> None:
+    unsigned = document(SENDER, [NGHE_AN])
+    await _submit(broker, SENDER, broker.agencies[SENDER].sign(unsigned))
+    document_id = document_id_of(unsigned)
+    receipts = [
+        broker.agencies[NGHE_AN].sign(
+            status(NGHE_AN, SENDER, document_id, "03", description=f"lần {n}")
+        )
+        for n in range(6)
+    ]
+    outcomes = await asyncio.gather(
+        *(_submit(broker, NGHE_AN, data) for data in receipts), return_exceptions=True
+    )
+    assert sum(isinstance(o, Accepted) for o in outcomes) == 1
+    refused = [o for o in outcomes if isinstance(o, Refusal)]
+    assert [r.code for r in refused] == ["status.not_allowed"] * 5
+    assert await broker.pool.fetchval("SELECT count(*) FROM status_events") == 1
