@@ -8,10 +8,10 @@ certificate takes effect everywhere within that time.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterable
 
+from axis.expiring_cache import ExpiringCache
 from axis.registry import Agency, Registry
 
 DEFAULT_TTL = 2.0
@@ -22,8 +22,7 @@ class AgencyCache:
         self._registry = registry
         self._ttl = ttl
         self._agencies: dict[str, tuple[float, Agency | None]] = {}
-        self._fingerprints: dict[str, tuple[float, frozenset[str]]] = {}
-        self._loading: dict[str, asyncio.Future[frozenset[str]]] = {}
+        self._fingerprints = ExpiringCache(registry.certificate_fingerprints, ttl=ttl)
 
     async def agencies(self, organ_ids: Iterable[str]) -> dict[str, Agency]:
         """The registered agencies among ``organ_ids`` (unknown ones are left out)."""
@@ -47,20 +46,8 @@ class AgencyCache:
         return found
 
     async def fingerprints(self, organ_id: str) -> frozenset[str]:
-        now = time.monotonic()
-        cached = self._fingerprints.get(organ_id)
-        if cached is not None and now - cached[0] < self._ttl:
-            return cached[1]
-        # One look-up per expiry, however many requests are waiting for it.
-        pending = self._loading.get(organ_id)
-        if pending is None:
-            pending = asyncio.ensure_future(self._registry.certificate_fingerprints(organ_id))
-            self._loading[organ_id] = pending
-            pending.add_done_callback(lambda _: self._loading.pop(organ_id, None))
-        fingerprints = await asyncio.shield(pending)
-        self._fingerprints[organ_id] = (now, fingerprints)
-        return fingerprints
+        return await self._fingerprints.get(organ_id)
 
     def forget(self) -> None:
         self._agencies.clear()
-        self._fingerprints.clear()
+        self._fingerprints.forget()

@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from axis.database import Pool
+from axis.expiring_cache import ExpiringCache
 from axis.intake import Intake
-from axis.registry import Registry
+from axis.registry import Agency, Registry
 from axis.secret_box import SecretBox, secret_box_for
 from axis.settings import Settings
 from axis.trust import TrustCache
+
+AUTHENTICATION_TTL = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,9 @@ class Runtime:
     registry: Registry
     trust: TrustCache
     intake: Intake
+    # Bearer secret -> agency, for a couple of seconds: authentication would
+    # otherwise be one database round trip per request.
+    agencies_by_secret: ExpiringCache[str, Agency | None]
     worker_index: int = 0
 
     async def close(self) -> None:
@@ -43,5 +49,6 @@ def open_runtime(settings: Settings, pool: Pool, worker_index: int = 0) -> Runti
         registry=registry,
         trust=trust,
         intake=intake,
+        agencies_by_secret=ExpiringCache(registry.by_bearer_secret, ttl=AUTHENTICATION_TTL),
         worker_index=worker_index,
     )

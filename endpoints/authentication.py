@@ -26,7 +26,7 @@ async def authenticated_agency(request: web.Request) -> Agency:
         raise Problem(
             401, "auth.missing", "The request carries no 'Authorization: Bearer <secret>' header."
         )
-    agency = await request.app[RUNTIME].registry.by_bearer_secret(token)
+    agency = await request.app[RUNTIME].agencies_by_secret.get(token)
     if agency is None:
         raise Problem(401, "auth.invalid", "The bearer secret does not belong to any agency.")
     if not agency.active:

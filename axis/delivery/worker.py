@@ -26,7 +26,7 @@ from axis.delivery import claims, push_client, wakeup
 from axis.delivery.backoff import Backoff
 from axis.delivery.circuit_breaker import CircuitBreaker
 from axis.delivery.push_client import PushOutcome, PushResult
-from axis.delivery.secrets import SecretCache
+from axis.expiring_cache import ExpiringCache
 from axis.registry import AgencyNotFound, Registry
 from axis.settings import Settings
 
@@ -69,7 +69,7 @@ class DeliveryWorker:
         self._options = options or WorkerOptions()
         self.owner = owner or new_owner()
         self._backoff = Backoff(self._options.backoff_base, self._options.backoff_cap)
-        self._secrets = SecretCache(registry.secret_of, self._options.secret_ttl)
+        self._secrets = ExpiringCache(registry.secret_of, ttl=self._options.secret_ttl)
         self._breakers: dict[str, CircuitBreaker] = {}
         self._in_flight: dict[str, int] = {}
         self._pushes: set[asyncio.Task[None]] = set()
@@ -235,7 +235,7 @@ class DeliveryWorker:
     async def _push(self, claim: claims.Claim) -> PushOutcome:
         assert self._session is not None
         try:
-            secret = await self._secrets.secret_of(claim.recipient_id)
+            secret = await self._secrets.get(claim.recipient_id)
         except AgencyNotFound:
             return PushOutcome(PushResult.DEAD, "recipient agency is no longer registered")
         return await push_client.send(

@@ -14,10 +14,10 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from axis.expiring_cache import ExpiringCache
 from axis.registry import Agency, AgencyNotFound, Registry
 
 logger = logging.getLogger(__name__)
@@ -85,14 +85,9 @@ def hmac_hex(secret: str, sign_header: bytes) -> str:
 class Authenticator:
     def __init__(self, registry: Registry, cache_seconds: float = CACHE_SECONDS) -> None:
         self._registry = registry
-        self._cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, Agency, str]] = {}
+        self._credentials = ExpiringCache(self._load_credentials, ttl=cache_seconds)
 
-    async def _credentials(self, system_id: str) -> tuple[Agency, str] | None:
-        now = time.monotonic()
-        cached = self._cache.get(system_id)
-        if cached is not None and cached[0] > now:
-            return cached[1], cached[2]
+    async def _load_credentials(self, system_id: str) -> tuple[Agency, str] | None:
         agency = await self._registry.by_system_id(system_id)
         if agency is None:
             return None
@@ -100,9 +95,6 @@ class Authenticator:
             secret = await self._registry.secret_of(agency.organ_id)
         except AgencyNotFound:
             return None
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[system_id] = (now + self._cache_seconds, agency, secret)
         return agency, secret
 
     async def authenticate(self, headers: Iterable[tuple[bytes, bytes]]) -> Caller:
@@ -117,7 +109,7 @@ class Authenticator:
         system_id = parameters.get("systemid", "")
         if not system_id:
             raise VxpAuthenticationError("The signed header names no XroadVnpt-systemid.")
-        credentials = await self._credentials(system_id)
+        credentials = await self._credentials.get(system_id)
         if credentials is None:
             raise VxpAuthenticationError(f"No agency is registered with system id {system_id!r}.")
         agency, secret = credentials
