@@ -18,6 +18,7 @@ import logging
 import asyncpg
 
 import signing
+from axis import metrics
 from axis.agency_cache import AgencyCache
 from axis.database import Pool
 from axis.delivery_events import AckState, DeliveryEvent
@@ -99,6 +100,7 @@ class Intake:
     async def _record(
         self, organ_id: str | None, refusal: Refusal, data: bytes | None, received_via: str
     ) -> None:
+        metrics.record_refused(refusal.code)
         sha = hashlib.sha256(data).digest() if data is not None else None
         record = RefusalRecord(
             organ_id, refusal.code, refusal.status, refusal.detail, sha, received_via
@@ -146,8 +148,11 @@ class Intake:
                     raise
                 continue
             if isinstance(outcome, Refusal):
+                metrics.record_refused(outcome.code)
                 raise outcome
             assert isinstance(outcome, Accepted)
+            if outcome.created:
+                metrics.record_accepted(outcome.kind)
             return outcome
         raise AssertionError("unreachable")
 
