@@ -169,6 +169,7 @@ async def _bench(
     server = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "axis", "serve", "--port", str(settings.port),
         "--workers", str(settings.workers), env=environment,
+        stdout=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     base_url = settings.base_url
     try:
