@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -89,6 +89,19 @@ class Agency:
     @property
     def delivery_mode(self) -> Literal["push", "pull"]:
         return "push" if self.endpoint_url else "pull"
+
+    def as_json(self) -> dict[str, Any]:
+        """What operators see of an agency (never its secret)."""
+        return {
+            "organ_id": self.organ_id,
+            "name": self.name,
+            "parent_id": self.parent_id,
+            "system_id": self.system_id,
+            "delivery_mode": self.delivery_mode,
+            "endpoint_url": self.endpoint_url,
+            "legacy_sha1": self.legacy_sha1,
+            "active": self.active,
+        }
 
 
 @dataclass(frozen=True, slots=True)

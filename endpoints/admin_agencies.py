@@ -19,24 +19,10 @@ from aiohttp import web
 
 from axis import trust_admin
 from axis.errors import AxisError
-from axis.registry import Agency
 from endpoints.api_agencies import json_response, page_arguments, problem_for
 from endpoints.authentication import require_operator
 from endpoints.keys import RUNTIME
 from endpoints.problems import Problem
-
-
-def _agency_json(agency: Agency) -> dict[str, Any]:
-    return {
-        "organ_id": agency.organ_id,
-        "name": agency.name,
-        "parent_id": agency.parent_id,
-        "system_id": agency.system_id,
-        "delivery_mode": agency.delivery_mode,
-        "endpoint_url": agency.endpoint_url,
-        "legacy_sha1": agency.legacy_sha1,
-        "active": agency.active,
-    }
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -101,7 +87,7 @@ async def list_agencies(request: web.Request) -> web.Response:
         )
     except AxisError as error:
         raise problem_for(error) from None
-    items = [_agency_json(agency) for agency in page.items]
+    items = [agency.as_json() for agency in page.items]
     return json_response({"items": items, "next_cursor": page.next_cursor})
 
 
@@ -122,7 +108,7 @@ async def get_agency(request: web.Request) -> web.Response:
         }
         for c in await registry.certificates(organ_id)
     ]
-    return json_response({**_agency_json(agency), "certificates": certificates})
+    return json_response({**agency.as_json(), "certificates": certificates})
 
 
 async def _set_active(request: web.Request, active: bool) -> web.Response:
@@ -134,7 +120,7 @@ async def _set_active(request: web.Request, active: bool) -> web.Response:
         agency = await registry.require(organ_id)
     except AxisError as error:
         raise problem_for(error) from None
-    return json_response(_agency_json(agency))
+    return json_response(agency.as_json())
 
 
 async def suspend_agency(request: web.Request) -> web.Response:

@@ -17,7 +17,7 @@ from axis import database, migrator
 from axis.cli.options import add_database_options, add_json_option, settings_from
 from axis.database import Pool
 from axis.errors import CommandError
-from axis.registry import Agency, AgencyCertificate, Registry
+from axis.registry import AgencyCertificate, Registry
 from axis.secret_box import secret_box_for
 from axis.settings import Settings
 
@@ -50,19 +50,6 @@ def read_file(path: str, what: str) -> bytes:
         return Path(path).read_bytes()
     except OSError as error:
         raise CommandError(f"The {what} file {path!r} cannot be read: {error.strerror}.") from None
-
-
-def agency_json(agency: Agency) -> dict[str, Any]:
-    return {
-        "organ_id": agency.organ_id,
-        "name": agency.name,
-        "parent_id": agency.parent_id,
-        "system_id": agency.system_id,
-        "delivery_mode": agency.delivery_mode,
-        "endpoint_url": agency.endpoint_url,
-        "legacy_sha1": agency.legacy_sha1,
-        "active": agency.active,
-    }
 
 
 def certificate_json(certificate: AgencyCertificate) -> dict[str, Any]:
@@ -156,7 +143,7 @@ async def _list(args: argparse.Namespace) -> int:
             include_suspended=True,
         )
     if args.json:
-        items = [agency_json(agency) for agency in page.items]
+        items = [agency.as_json() for agency in page.items]
         print(json.dumps({"items": items, "next_cursor": page.next_cursor}, ensure_ascii=False))
         return 0
     for agency in page.items:
@@ -171,7 +158,7 @@ async def _show(args: argparse.Namespace) -> int:
     async with open_registry(args) as registry:
         agency = await registry.require(args.organ_id)
         certificates = await registry.certificates(args.organ_id)
-    shown = {**agency_json(agency), "certificates": [certificate_json(c) for c in certificates]}
+    shown = {**agency.as_json(), "certificates": [certificate_json(c) for c in certificates]}
     if args.json:
         print(json.dumps(shown, ensure_ascii=False))
         return 0
