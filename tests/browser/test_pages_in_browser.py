@@ -34,7 +34,7 @@ def _require_browser() -> Any:
     if missing is not None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"browser tests need a browser in CI: {missing}")
-        pytest.skip(missing)
+        pytest.skip(f"outside CI only, no chromium browser: {missing}")
     return async_playwright
 
 

@@ -84,3 +84,11 @@ async def delivery_state(connection: asyncpg.Connection, delivery_id: int) -> as
     )
     assert row is not None
     return row
+
+
+async def audit_count(connection: asyncpg.Connection, action: str, subject: str) -> int:
+    """How many audit rows record ``action`` on ``subject``."""
+    count = await connection.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = $1 AND subject = $2", action, subject
+    )
+    return int(count)

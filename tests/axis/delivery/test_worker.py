@@ -15,7 +15,7 @@ from axis.database import Pool
 from axis.delivery.worker import DeliveryWorker, WorkerOptions
 from axis.runtime import Runtime
 from tests.axis.delivery.conftest import RuntimeFactory
-from tests.support.deliveries import add_agency, add_delivery, delivery_state
+from tests.support.deliveries import add_agency, add_delivery, audit_count, delivery_state
 from tests.support.push_endpoint import Answer, PushEndpoint
 
 FAST = WorkerOptions(backoff_base=0.05, backoff_cap=0.2, poll_interval=0.2, flush_interval=0.01)
@@ -95,10 +95,7 @@ async def test_push_carries_exact_bytes_and_a_valid_signature(
     assert push.headers["Content-Type"].startswith("application/xml")
     row = await delivery_state(connection, delivery_id)
     assert row["attempts"] == 1 and row["delivered_at"] is not None and row["lease_owner"] is None
-    audited = await connection.fetchval(
-        "SELECT count(*) FROM audit_log WHERE action = 'message.deliver' AND subject = $1",
-        message_id,
-    )
+    audited = await audit_count(connection, "message.deliver", message_id)
     assert audited == 1
 
 
@@ -175,10 +172,7 @@ async def test_400_is_dead_at_once(
     row = await delivery_state(connection, delivery_id)
     assert row["attempts"] == 1 and row["last_error"].startswith("HTTP 400")
     assert len(endpoint.received) == 1
-    dead_audits = await connection.fetchval(
-        "SELECT count(*) FROM audit_log WHERE action = 'delivery.dead' AND subject = $1",
-        message_id,
-    )
+    dead_audits = await audit_count(connection, "delivery.dead", message_id)
     assert dead_audits == 1
 
 
