@@ -37,6 +37,7 @@ from envelope import (
     EnvelopeInvalid,
     MalformedXml,
     Status,
+    parse_tree,
     parse_valid,
 )
 
@@ -158,12 +159,14 @@ class Intake:
 
     async def _check(self, agency: Agency, data: bytes, received_via: str) -> Checked:
         try:
-            message = parse_valid(data)
+            # One parse serves both readers: it is a quarter of intake's CPU.
+            tree = parse_tree(data)
+            message = parse_valid(data, tree=tree)
         except EnvelopeError as error:
             raise _envelope_refusal(error) from None
         try:
             verified = signing.verify(
-                data, await self._trust.store(), allow_sha1=agency.legacy_sha1
+                data, await self._trust.store(), allow_sha1=agency.legacy_sha1, tree=tree
             )
         except signing.SignatureError as error:
             raise Refusal(422, error.code, str(error)) from None

@@ -28,7 +28,7 @@ from envelope.header import (
 from envelope.message import Document, Message, Status
 from envelope.organ_id import OrganId
 from envelope.payload import Base64Payload
-from envelope.reader import parse
+from envelope.reader import parse, parse_tree
 from envelope.safe_xml import DEFAULT_LIMITS, XmlLimits
 from envelope.trace import Business, BusinessDocumentInfo, Receiver, ReplacementInfo, TraceHeader
 from envelope.validation import parse_valid, validate
@@ -72,6 +72,7 @@ __all__ = [
     "ZipMember",
     "build",
     "parse",
+    "parse_tree",
     "parse_valid",
     "validate",
 ]

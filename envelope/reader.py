@@ -39,15 +39,14 @@ from envelope.trace import (
     TraceHeader,
 )
 
-__all__ = ["parse"]
+__all__ = ["parse", "parse_tree"]
 
 
-def parse(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> Document | Status:
-    """Reads an edXML document or status message; ``raw`` keeps ``data`` untouched.
+def parse_tree(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Element:
+    """The hardened parse :func:`parse` starts with, for callers that read the tree twice.
 
-    Raises :class:`envelope.HostileXml` (``xml.*`` codes), :class:`MalformedEnvelope`
-    (``envelope.malformed``, ``envelope.truncated``, ``envelope.empty``) or
-    :class:`NotEdxml` (``envelope.not_edxml``).
+    The axis parses each submission once and hands the tree to :func:`parse` and to
+    ``signing.verify``; the refusals are exactly those of :func:`parse`.
     """
     if not isinstance(data, bytes):
         raise TypeError(f"parse() takes bytes, not {type(data).__name__}")
@@ -62,6 +61,20 @@ def parse(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> Document | Status:
             f"The root element is {name!r} (line {root.sourceline}), not edXML in the "
             f"namespace {NS}."
         )
+    return root
+
+
+def parse(
+    data: bytes, limits: XmlLimits = DEFAULT_LIMITS, *, tree: etree._Element | None = None
+) -> Document | Status:
+    """Reads an edXML document or status message; ``raw`` keeps ``data`` untouched.
+
+    ``tree``, if given, is what :func:`parse_tree` returned for these same bytes; it is
+    only read. Raises :class:`envelope.HostileXml` (``xml.*`` codes),
+    :class:`MalformedEnvelope` (``envelope.malformed``, ``envelope.truncated``,
+    ``envelope.empty``) or :class:`NotEdxml` (``envelope.not_edxml``).
+    """
+    root = parse_tree(data, limits) if tree is None else tree
     context = Context(data)
     top = Node(root, ROOT, context)
     envelope = _required(top, "edXMLEnvelope")

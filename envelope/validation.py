@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
+from lxml import etree
+
 from envelope.attachments import content_key
 from envelope.errors import EnvelopeInvalid, Problem
 from envelope.header import Organization
@@ -29,9 +31,14 @@ def validate(message: Document | Status) -> tuple[Problem, ...]:
     return tuple(found)
 
 
-def parse_valid(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> Document | Status:
-    """Parses and validates; raises :class:`EnvelopeInvalid` listing every problem."""
-    message = parse(data, limits)
+def parse_valid(
+    data: bytes, limits: XmlLimits = DEFAULT_LIMITS, *, tree: etree._Element | None = None
+) -> Document | Status:
+    """Parses and validates; raises :class:`EnvelopeInvalid` listing every problem.
+
+    ``tree``: as for :func:`envelope.parse`.
+    """
+    message = parse(data, limits, tree=tree)
     problems = validate(message)
     if problems:
         raise EnvelopeInvalid(problems)

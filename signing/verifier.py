@@ -13,6 +13,7 @@ import functools
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -136,18 +137,34 @@ def _check_algorithms(parts: SignatureParts, profile: VerificationProfile) -> bo
     return parts.transforms[1:] == (C14N_EXCLUSIVE,)
 
 
-def _detach(signature: etree._Element) -> None:
-    """The enveloped-signature transform: drop Signature, keep the text that followed it."""
+def _detach(signature: etree._Element) -> Callable[[], None]:
+    """The enveloped-signature transform: drop Signature, keep the text that followed it.
+
+    Returns what puts the tree back as it was, so a caller's tree is only lent.
+    """
     parent = signature.getparent()
     assert parent is not None  # locate_signature placed it inside edXMLHeader
+    index = parent.index(signature)
     tail = signature.tail
     previous = signature.getprevious()
+    previous_tail = None if previous is None else previous.tail
+    parent_text = parent.text
     parent.remove(signature)  # lxml removes the tail along with the element
     if tail:
         if previous is not None:
             previous.tail = (previous.tail or "") + tail
         else:
             parent.text = (parent.text or "") + tail
+
+    def restore() -> None:
+        if previous is not None:
+            previous.tail = previous_tail
+        else:
+            parent.text = parent_text
+        parent.insert(index, signature)
+        signature.tail = tail
+
+    return restore
 
 
 def _signer(
@@ -167,10 +184,18 @@ def _signer(
 
 
 def check_signature(
-    data: bytes, *, profile: VerificationProfile = DEFAULT_PROFILE
+    data: bytes,
+    *,
+    profile: VerificationProfile = DEFAULT_PROFILE,
+    tree: etree._Element | None = None,
 ) -> CheckedSignature:
-    """Checks placement, structure, algorithms, digest and signature value; not trust."""
-    root = parse_document(data)
+    """Checks placement, structure, algorithms, digest and signature value; not trust.
+
+    ``tree``: the root ``envelope.safe_xml.parse_xml`` made of ``data``, when the caller
+    already has it (the axis parses once for envelope and signing); it is given back as
+    it came.
+    """
+    root = parse_document(data) if tree is None else tree
     signature = locate_signature(root)
     refuse_split_text(root)
     parts = read_parts(signature)
@@ -178,8 +203,11 @@ def check_signature(
     signed_info = canonical_subtree(
         parts.signed_info, exclusive=parts.canonicalization == C14N_EXCLUSIVE
     )
-    _detach(signature)
-    canonical = canonical_document(root, exclusive=exclusive_document)
+    restore = _detach(signature)
+    try:
+        canonical = canonical_document(root, exclusive=exclusive_document)
+    finally:
+        restore()
     digest = hashlib.new(DIGEST_HASHLIB_NAMES[parts.digest_method], canonical).digest()
     if not hmac.compare_digest(digest, parts.digest_value):
         raise DigestMismatchError("the document was changed after it was signed")
@@ -203,13 +231,17 @@ def verify(
     *,
     allow_sha1: bool = False,
     at: datetime | None = None,
+    tree: etree._Element | None = None,
 ) -> VerifiedSignature:
     """Verifies the edXML envelope's signature and its signer's certificate.
 
     Raises a :class:`signing.errors.SignatureError` subclass whose ``code``
-    says why; the document itself is never changed.
+    says why; the document itself is never changed. ``tree``: as for
+    :func:`check_signature`.
     """
-    checked = check_signature(data, profile=LEGACY_SHA1_PROFILE if allow_sha1 else DEFAULT_PROFILE)
+    checked = check_signature(
+        data, profile=LEGACY_SHA1_PROFILE if allow_sha1 else DEFAULT_PROFILE, tree=tree
+    )
     chain = trust.check(
         checked.certificate, at, checked.presented, known_fingerprint=checked.fingerprint
     )

@@ -7,6 +7,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from lxml import etree
 
+from envelope import parse_tree
 from signing import (
     CertificateAuthority,
     HostileDocumentError,
@@ -121,3 +122,20 @@ def test_check_signature_needs_no_trust(signed: Signer, pki: Pki) -> None:
     assert checked.certificate == pki.foreign.certificate
     der = pki.foreign.certificate.public_bytes(serialization.Encoding.DER)
     assert checked.fingerprint == hashlib.sha256(der).hexdigest()
+
+
+@pytest.mark.parametrize("exclusive", [True, False])
+def test_a_lent_tree_is_given_back_unchanged(signed: Signer, pki: Pki, exclusive: bool) -> None:
+    data = signed(exclusive_c14n=exclusive)
+    tree = parse_tree(data)
+    before = etree.tostring(tree)
+    lent = verify(data, pki.trust(), tree=tree)
+    assert etree.tostring(tree) == before
+    # The same tree verifies again, and says what a fresh parse says.
+    assert verify(data, pki.trust(), tree=tree) == lent == verify(data, pki.trust())
+
+
+def test_a_lent_tree_of_other_bytes_does_not_verify(signed: Signer, pki: Pki) -> None:
+    tampered = signed().replace(b"000.00.00.G22", b"000.00.00.G23", 1)
+    with pytest.raises(SignatureError):
+        verify(tampered, pki.trust(), tree=parse_tree(tampered))
