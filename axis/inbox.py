@@ -1,7 +1,14 @@
 """The pull inbox: what an agency has not acknowledged yet, fetching and acking.
 
-Pages are keyset-paginated on the delivery id (oldest first), so a page
-costs one index range scan however deep the inbox is. Fetching a message
+Pages list urgent messages first (Priority 4 hỏa tốc hẹn giờ down to 0
+thường), oldest first within a priority. They are keyset-paginated on
+(priority, delivery id), so a page costs one index range scan however deep
+the inbox is, and a pass over the pages lists every message that was there
+when it started exactly once. A message that arrives during a pass is listed
+later in the same pass when it ranks after the cursor; when it ranks before
+(an urgent message arriving after routine pages were read) it is not lost:
+it stays in the inbox until acknowledged, so the next pass, which starts
+again from the first page, lists it first. Fetching a message
 through the inbox is what "delivered" means for a pull recipient; an ack
 ends the delivery. Both are audited in the transaction that changes the
 delivery.
@@ -66,12 +73,34 @@ class InboxPage:
         return {"items": [item.body() for item in self.items], "next_cursor": self.next_cursor}
 
 
-def _cursor_value(cursor: str | None) -> int:
+MAX_PRIORITY = 4
+KINDS: tuple[str, ...] = ("edoc", "status")
+# Before the first item: every rank (-priority) is above it.
+_START = (-MAX_PRIORITY - 1, 0)
+
+
+def _cursor(priority: int, delivery_id: int) -> str:
+    return f"{priority}.{delivery_id}"
+
+
+def _cursor_value(cursor: str | None) -> tuple[int, int]:
+    """The keyset position (-priority, delivery id) after which the page starts."""
     if not cursor:
-        return 0
-    if not cursor.isdigit() or len(cursor) > 19:
+        return _START
+    priority, dot, delivery_id = cursor.partition(".")
+    if not dot:
+        # A cursor from the oldest-first inbox (a bare delivery id): going on
+        # from the top priority after it repeats some messages but loses none.
+        priority, delivery_id = str(MAX_PRIORITY), cursor
+    if (
+        len(priority) != 1
+        or not priority.isdigit()
+        or int(priority) > MAX_PRIORITY
+        or not delivery_id.isdigit()
+        or len(delivery_id) > 18
+    ):
         raise BadCursor(f"The cursor {cursor!r} is not one this inbox handed out.")
-    return int(cursor)
+    return -int(priority), int(delivery_id)
 
 
 async def page(
@@ -83,7 +112,9 @@ async def page(
     cursor: str | None = None,
 ) -> InboxPage:
     limit = max(1, min(limit, MAX_PAGE))
-    rows = await pool.fetch(sql.query("inbox_page"), organ_id, kind, _cursor_value(cursor), limit)
+    rank, after = _cursor_value(cursor)
+    kinds = list(KINDS) if kind is None else [kind]
+    rows = await pool.fetch(sql.query("inbox_page"), organ_id, kinds, rank, after, limit)
     items = tuple(
         InboxItem(
             id=row["id"],
@@ -99,7 +130,9 @@ async def page(
         )
         for row in rows
     )
-    next_cursor = str(rows[-1]["delivery_id"]) if len(rows) == limit else None
+    next_cursor = (
+        _cursor(-rows[-1]["rank"], rows[-1]["delivery_id"]) if len(rows) == limit else None
+    )
     return InboxPage(items, next_cursor)
 
 

@@ -210,7 +210,12 @@ DESCRIPTION: dict[str, Any] = {
         },
         "/api/v1/inbox": {
             "get": {
-                "summary": "Messages addressed to the caller, not yet acknowledged, oldest first.",
+                "summary": "Messages addressed to the caller, not yet acknowledged, urgent "
+                "first (priority 4 down to 0), oldest first within a priority.",
+                "description": "A pass over the pages lists each message once. A message "
+                "that arrives during a pass and ranks before the cursor (an urgent one "
+                "after routine pages were read) is not lost: the next pass, from the "
+                "first page, lists it.",
                 "parameters": [
                     {"name": "kind", "in": "query", "schema": {"enum": ["edoc", "status"]}},
                     {

@@ -58,15 +58,30 @@ VALUES ($1, $2, $3, $4, $5, $6);
 SELECT pg_notify('axis_deliveries', id) FROM unnest($1::text[]) AS id;
 
 -- name: inbox_page
-SELECT d.id AS delivery_id, m.id, m.kind, m.sender_id, m.document_id, m.subject, m.status_code,
-       m.priority, m.accepted_at, m.size, m.sha256
-FROM deliveries d JOIN messages m ON m.id = d.message_id
-WHERE d.recipient_id = $1
-  AND d.transport_state IN ('queued', 'delivered')
-  AND ($2::text IS NULL OR d.kind = $2)
-  AND d.id > $3
-ORDER BY d.id
-LIMIT $4;
+-- Urgent first, then oldest first within a priority. The keyset is
+-- (-priority, delivery id) after ($3, $4): negated so that one ascending row
+-- comparison is one range of deliveries_inbox_urgency_idx. $2 lists the kinds
+-- wanted; each kind is its own ordered range, merged before the join.
+SELECT d.id AS delivery_id, -d.priority AS rank, m.id, m.kind, m.sender_id, m.document_id,
+       m.subject, m.status_code, m.priority, m.accepted_at, m.size, m.sha256
+FROM (
+    SELECT x.id, x.message_id, x.priority
+    FROM unnest($2::text[]) AS k (kind)
+    CROSS JOIN LATERAL (
+        SELECT y.id, y.message_id, y.priority
+        FROM deliveries y
+        WHERE y.recipient_id = $1
+          AND y.kind = k.kind
+          AND y.transport_state IN ('queued', 'delivered')
+          AND (-y.priority, y.id) > ($3::smallint, $4::bigint)
+        ORDER BY -y.priority, y.id
+        LIMIT $5
+    ) AS x
+    ORDER BY -x.priority, x.id
+    LIMIT $5
+) AS d
+JOIN messages m ON m.id = d.message_id
+ORDER BY -d.priority, d.id;
 
 -- name: message_access
 -- The message's bytes and sender, and the caller's delivery of it if any.

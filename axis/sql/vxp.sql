@@ -1,12 +1,14 @@
 -- Queries of the VXP-compatible surface (axis/vxp).
 
 -- name: vxp_received_list
+-- Urgent first, oldest first within a priority (the native inbox's order and
+-- index), so a bounded list never leaves an urgent document behind routine ones.
 SELECT d.message_id, d.kind, m.sender_id, d.recipient_id, d.transport_state,
        d.business_status, d.created_at, coalesce(d.delivered_at, d.created_at) AS updated_at,
        m.document_id, m.status_code, m.description
 FROM deliveries d JOIN messages m ON m.id = d.message_id
 WHERE d.recipient_id = $1 AND d.kind = $2 AND d.transport_state IN ('queued', 'delivered')
-ORDER BY d.id
+ORDER BY -d.priority, d.id
 LIMIT $3
 
 -- name: vxp_received_count
@@ -39,6 +41,9 @@ WHERE m.id = $1 AND m.sender_id = $2
 ORDER BY d.id
 
 -- name: vxp_recent_sent_rows
+-- The caller's most recent messages (the window does not depend on priority:
+-- sent messages never leave the list, so old urgent ones would crowd it),
+-- listed urgent first, newest first within a priority.
 SELECT m.id, m.kind, m.sender_id, m.subject, m.code_number, m.code_notation, m.accepted_at,
        d.recipient_id, d.transport_state, d.business_status, d.delivered_at, d.acked_at,
        d.last_error, latest.description AS status_description
@@ -52,7 +57,7 @@ LEFT JOIN LATERAL (
     WHERE s.document_message_id = m.id AND s.from_id = d.recipient_id
     ORDER BY s.id DESC LIMIT 1
 ) latest ON true
-ORDER BY m.accepted_at DESC, m.id, d.id
+ORDER BY m.priority DESC, m.accepted_at DESC, m.id, d.id
 
 -- name: vxp_active_agencies
 SELECT organ_id, name, email, parent_id FROM agencies WHERE active ORDER BY organ_id
