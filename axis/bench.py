@@ -17,7 +17,6 @@ import dataclasses
 import os
 import shutil
 import socket
-import statistics
 import sys
 import tempfile
 import time
@@ -26,15 +25,15 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import psutil
 from cryptography.hazmat.primitives import serialization
 
 from axis import database, trust_admin
 from axis.agency_client import AgencyClient
+from axis.bench_load import Load, apply_load
 from axis.registry import Registry
 from axis.secret_box import local_secret_key, secret_box_for
 from axis.settings import Settings
-from envelope import Document, Organization, build, parse, parse_valid
+from envelope import Document, Organization, build, parse, parse_tree, parse_valid
 from signing import CertificateAuthority, IssuedCredential, TrustStore, sign, verify
 from signing.credentials import cached_key
 
@@ -51,6 +50,8 @@ class BenchResult:
     delivered_per_s: float
     latency_p50_ms: float
     latency_p99_ms: float
+    accept_latency_p50_ms: float
+    accept_latency_p99_ms: float
     cpu_s_per_message: float
     peak_rss_mb: float
     raw_limit_per_s: float
@@ -99,8 +100,9 @@ async def _raw_cost(envelopes: list[bytes], trust: TrustStore, url: str) -> floa
         verify(sample[0], trust)  # warm the chain cache, as the axis has it warm
         started = time.process_time()
         for envelope in sample:
-            parse_valid(envelope)
-            verify(envelope, trust)
+            tree = parse_tree(envelope)
+            parse_valid(envelope, tree=tree)
+            verify(envelope, trust, tree=tree)
         cpu = time.process_time() - started
         # The durable insert: batched 100 a commit, as a well-built broker would.
         insert_started = time.perf_counter()
@@ -116,19 +118,27 @@ async def _raw_cost(envelopes: list[bytes], trust: TrustStore, url: str) -> floa
         await connection.close()
 
 
-async def run_bench(messages: int, size: int, concurrency: int, workers: int) -> BenchResult:
+@dataclass(frozen=True, slots=True)
+class BenchOptions:
+    messages: int = 2000
+    size: int = 20_000
+    concurrency: int = 32
+    workers: int = 2
+    # Submissions per second; None submits as fast as the axis accepts.
+    rate: float | None = None
+
+
+async def run_bench(options: BenchOptions) -> BenchResult:
     folder = Path(tempfile.mkdtemp(prefix="axis-bench-", dir="/tmp"))
-    settings = Settings(data_dir=folder / "data", workers=workers, port=_free_port())
+    settings = Settings(data_dir=folder / "data", workers=options.workers, port=_free_port())
     try:
         async with database.database_url(settings) as url:
-            return await _bench(settings, url, messages, size, concurrency)
+            return await _bench(settings, url, options)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-async def _bench(
-    settings: Settings, url: str, messages: int, size: int, concurrency: int
-) -> BenchResult:
+async def _bench(settings: Settings, url: str, options: BenchOptions) -> BenchResult:
     connection = await database.connect(url)
     from axis import migrator  # noqa: PLC0415 - only the bench migrates from here
 
@@ -155,7 +165,9 @@ async def _bench(
         secrets[organ_id] = (await registry.add(organ_id, "bench recipient")).secret
     await pool.close()
 
-    envelopes = await asyncio.to_thread(_envelopes, messages, size, credentials, recipient_ids)
+    envelopes = await asyncio.to_thread(
+        _envelopes, options.messages, options.size, credentials, recipient_ids
+    )
     trust = TrustStore([authority.certificate])
     raw_cost = await _raw_cost(envelopes, trust, url)
     raw_limit = (os.cpu_count() or 1) / raw_cost
@@ -171,13 +183,31 @@ async def _bench(
         "--workers", str(settings.workers), env=environment,
         stdout=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
-    base_url = settings.base_url
     try:
-        await _wait_ready(base_url)
-        return await _drive(
-            base_url, server.pid, envelopes, secrets, sender_ids, recipient_ids,
-            concurrency, size, settings.workers, raw_limit,
-        )  # fmt: skip
+        await _wait_ready(settings.base_url)
+        # _envelopes() assigns senders round-robin; the submissions keep that pairing.
+        figures = await apply_load(
+            Load(
+                base_url=settings.base_url,
+                server_pid=server.pid,
+                submissions=[
+                    (sender_ids[index % len(sender_ids)], envelope)
+                    for index, envelope in enumerate(envelopes)
+                ],
+                secrets=secrets,
+                recipient_ids=recipient_ids,
+                concurrency=options.concurrency,
+                rate=options.rate,
+            )
+        )
+        return BenchResult(
+            messages=options.messages,
+            size=options.size,
+            workers=options.workers,
+            **dataclasses.asdict(figures),
+            raw_limit_per_s=round(raw_limit, 1),
+            ratio_to_raw=round(figures.accepted_per_s / raw_limit, 3),
+        )
     finally:
         server.terminate()
         await server.wait()
@@ -195,108 +225,3 @@ async def _wait_ready(base_url: str) -> None:
                 pass
             await asyncio.sleep(0.1)
     raise RuntimeError("the benchmark server did not become ready")
-
-
-def _tree(pid: int) -> list[psutil.Process]:
-    try:
-        root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
-
-
-def _cpu_seconds(processes: list[psutil.Process]) -> float:
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-            total += times.user + times.system
-        except psutil.NoSuchProcess:
-            continue
-    return total
-
-
-async def _drive(
-    base_url: str,
-    server_pid: int,
-    envelopes: list[bytes],
-    secrets: dict[str, str],
-    sender_ids: list[str],
-    recipient_ids: list[str],
-    concurrency: int,
-    size: int,
-    workers: int,
-    raw_limit: float,
-) -> BenchResult:
-    processes = _tree(server_pid)
-    cpu_before = _cpu_seconds(processes)
-    submitted: dict[str, float] = {}
-    latencies: list[float] = []
-    peak_rss = 0.0
-    total = len(envelopes)
-    senders = {organ_id: AgencyClient(base_url, secrets[organ_id]) for organ_id in sender_ids}
-    receivers = {organ_id: AgencyClient(base_url, secrets[organ_id]) for organ_id in recipient_ids}
-    # _envelopes() assigns senders round-robin; the queue keeps that pairing.
-    queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
-    for index, envelope in enumerate(envelopes):
-        queue.put_nowait((sender_ids[index % len(sender_ids)], envelope))
-
-    async def submit() -> None:
-        while not queue.empty():
-            organ_id, envelope = queue.get_nowait()
-            started = time.perf_counter()
-            result = await senders[organ_id].send(envelope)
-            submitted.setdefault(result.id, started)
-
-    async def receive(organ_id: str) -> None:
-        client = receivers[organ_id]
-        while len(latencies) < total:
-            page = await client.inbox(limit=100)
-            if not page["items"]:
-                await asyncio.sleep(0.005)
-                continue
-            for item in page["items"]:
-                await client.get(item["id"])
-                latencies.append(
-                    time.perf_counter() - submitted.get(item["id"], time.perf_counter())
-                )
-                await client.ack(item["id"])
-
-    async def sample_memory() -> None:
-        nonlocal peak_rss
-        while True:
-            rss = 0
-            for process in _tree(server_pid):
-                try:
-                    rss += process.memory_info().rss
-                except psutil.NoSuchProcess:
-                    continue
-            peak_rss = max(peak_rss, rss / 2**20)
-            await asyncio.sleep(0.2)
-
-    sampler = asyncio.create_task(sample_memory())
-    started = time.perf_counter()
-    receiving = [asyncio.create_task(receive(organ_id)) for organ_id in recipient_ids]
-    await asyncio.gather(*(submit() for _ in range(concurrency)))
-    accepted_elapsed = time.perf_counter() - started
-    await asyncio.wait_for(asyncio.gather(*receiving), timeout=600)
-    delivered_elapsed = time.perf_counter() - started
-    sampler.cancel()
-    cpu_used = _cpu_seconds(_tree(server_pid)) - cpu_before
-    for client in (*senders.values(), *receivers.values()):
-        await client.close()
-    accepted_per_s = total / accepted_elapsed
-    ordered = sorted(latencies)
-    return BenchResult(
-        messages=total,
-        size=size,
-        workers=workers,
-        accepted_per_s=round(accepted_per_s, 1),
-        delivered_per_s=round(total / delivered_elapsed, 1),
-        latency_p50_ms=round(statistics.median(ordered) * 1000, 2),
-        latency_p99_ms=round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 2),
-        cpu_s_per_message=round(cpu_used / total, 6),
-        peak_rss_mb=round(peak_rss, 1),
-        raw_limit_per_s=round(raw_limit, 1),
-        ratio_to_raw=round(accepted_per_s / raw_limit, 3),
-    )

@@ -24,7 +24,7 @@ from axis.database import Pool
 from axis.delivery_events import AckState, DeliveryEvent
 from axis.group_commit import GroupCommitter
 from axis.intake_records import Accepted, Checked
-from axis.intake_writer import Item, Outcome, write_batch
+from axis.intake_writer import Item, Outcome, write_batch, write_batch_unflushed
 from axis.message_ids import new_message_id
 from axis.refusals import Refusal, RefusalRecord
 from axis.registry import Agency, Registry
@@ -75,6 +75,14 @@ class Intake:
         self._committer: GroupCommitter[Item, Outcome] = GroupCommitter(
             pool, write_batch, batch_size=batch_size
         )
+        # Marking a pull delivery fetched is the one write that may be lost in a crash:
+        # the delivery is then listed again until acked, which the recipient must do
+        # anyway. So it does not wait for the disk, and holds the audit chain's lock
+        # ~0.2 ms instead of a flush (1-7 ms here). Its audit rows stay in the chain:
+        # any later durable commit flushes the log up to and past them.
+        self._fetch_committer: GroupCommitter[Item, Outcome] = GroupCommitter(
+            pool, write_batch_unflushed, batch_size=batch_size, writers=1
+        )
 
     @property
     def max_message_bytes(self) -> int:
@@ -82,6 +90,7 @@ class Intake:
 
     async def close(self) -> None:
         await self._committer.close()
+        await self._fetch_committer.close()
 
     async def refuse(
         self,
@@ -113,7 +122,7 @@ class Intake:
 
     async def record_fetch(self, message_id: str, organ_id: str) -> None:
         """A pull recipient fetched the message: its delivery is delivered (audited)."""
-        await self._committer.submit(DeliveryEvent("deliver", message_id, organ_id))
+        await self._fetch_committer.submit(DeliveryEvent("deliver", message_id, organ_id))
 
     async def record_ack(
         self, message_id: str, organ_id: str, result: str, reason: str | None

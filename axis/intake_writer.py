@@ -311,3 +311,9 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
     if pushed:
         await connection.execute(sql.query("intake_notify"), pushed)
     return batch.outcomes
+
+
+async def write_batch_unflushed(connection: Connection, items: Sequence[Item]) -> list[Outcome]:
+    """:func:`write_batch` in a transaction whose commit does not wait for the disk."""
+    await connection.execute(sql.query("commit_without_flush"))
+    return await write_batch(connection, items)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from axis.bench import run_bench
+from axis.bench import BenchOptions, run_bench
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,12 +16,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     bench.add_argument("--size", type=int, default=20_000, help="envelope size in bytes")
     bench.add_argument("--concurrency", type=int, default=32, help="submissions in flight")
     bench.add_argument("--workers", type=int, default=2, help="server processes")
+    bench.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="submissions per second (default: as fast as accepted); latency is read below"
+        " saturation, e.g. at half the rate a full-speed run reached",
+    )
     bench.add_argument("--json", action="store_true", help="print one JSON document")
     bench.set_defaults(handler=_bench)
 
 
 async def _bench(args: argparse.Namespace) -> int:
-    result = await run_bench(args.messages, args.size, args.concurrency, args.workers)
+    result = await run_bench(
+        BenchOptions(
+            messages=args.messages,
+            size=args.size,
+            concurrency=args.concurrency,
+            workers=args.workers,
+            rate=args.rate,
+        )
+    )
     if args.json:
         print(json.dumps(result.as_dict()))
     else:

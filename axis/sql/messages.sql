@@ -54,6 +54,10 @@ UPDATE deliveries SET business_status = $3 WHERE message_id = $1 AND recipient_i
 INSERT INTO refusals (organ_id, code, http_status, detail, sha256, received_via)
 VALUES ($1, $2, $3, $4, $5, $6);
 
+-- name: commit_without_flush
+-- Only for writes a crash may lose harmlessly; later durable commits flush them too.
+SET LOCAL synchronous_commit TO off;
+
 -- name: intake_notify
 SELECT pg_notify('axis_deliveries', id) FROM unnest($1::text[]) AS id;
 
