@@ -3,7 +3,8 @@
 The web application also carries this process's push worker (one claim loop
 per process): it starts with the application and, on cleanup, stops
 claiming, lets pushes in flight finish (bounded by the shutdown timeout)
-and releases the leases it could not finish.
+and releases the leases it could not finish. It also carries the statistics
+refresher (``axis.stats_refresh``), which keeps ``delivery_facts`` current.
 """
 
 from __future__ import annotations
@@ -14,15 +15,19 @@ from aiohttp import web
 
 from axis.delivery.worker import DeliveryWorker
 from axis.runtime import Runtime
+from axis.stats_refresh import StatsRefresher
 from endpoints.application import build_application
 
 DELIVERY_WORKER = web.AppKey("delivery_worker", DeliveryWorker)
+STATS_REFRESHER = web.AppKey("stats_refresher", StatsRefresher)
 
 
 def create_web_application(runtime: Runtime) -> web.Application:
     app = build_application(runtime)
     app[DELIVERY_WORKER] = DeliveryWorker(runtime.settings, runtime.pool, runtime.registry)
     app.cleanup_ctx.append(_run_delivery_worker)
+    app[STATS_REFRESHER] = StatsRefresher(runtime.pool, runtime.settings)
+    app.cleanup_ctx.append(_run_stats_refresher)
     return app
 
 
@@ -31,3 +36,10 @@ async def _run_delivery_worker(app: web.Application) -> AsyncIterator[None]:
     await worker.start()
     yield
     await worker.stop()
+
+
+async def _run_stats_refresher(app: web.Application) -> AsyncIterator[None]:
+    refresher = app[STATS_REFRESHER]
+    await refresher.start()
+    yield
+    await refresher.stop()

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from axis.errors import ConfigurationError
+from axis.working_days import DEFAULT_HOLIDAYS, parse_holidays
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,9 @@ class Settings:
     push_timeout: float = 30.0
     push_concurrency_per_endpoint: int = 4
     demo: bool = False
+    receipt_deadline_working_days: int = 1
+    public_holidays: tuple[str, ...] = DEFAULT_HOLIDAYS
+    stats_refresh_seconds: float = 60.0
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -149,6 +153,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("push_timeout", _seconds, "seconds one push to an endpoint may take"),
     SettingSpec("push_concurrency_per_endpoint", _integer(1, 256), "parallel pushes per endpoint"),
     SettingSpec("demo", _boolean, "register demo agencies and keep documents flowing"),
+    SettingSpec(
+        "receipt_deadline_working_days",
+        _integer(1, 30),
+        "working days a recipient has after delivery to send its first status (01)",
+    ),
+    SettingSpec("public_holidays", parse_holidays, "non-working days: MM-DD or YYYY-MM-DD, commas"),
+    SettingSpec("stats_refresh_seconds", _seconds, "how often the statistics facts are refreshed"),
 )
 
 _SPEC_BY_NAME = {spec.name: spec for spec in SETTINGS}

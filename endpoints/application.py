@@ -10,6 +10,7 @@ from endpoints import (
     admin_deliveries,
     api_agencies,
     api_messages,
+    api_stats,
     health,
     metrics,
     openapi,
@@ -31,6 +32,7 @@ def build_application(runtime: Runtime) -> web.Application:
     admin_deliveries.add_routes(app)
     vxp.add_routes(app)
     api_messages.add_routes(app)
+    api_stats.add_routes(app)
     openapi.add_routes(app)
     metrics.add_routes(app)
     ui.add_routes(app)

@@ -1,0 +1,231 @@
+"""``GET /api/v1/stats/...``: accountability statistics, overdue and silent agencies.
+
+Operators (operator token) see every agency; an agency (bearer secret) sees
+its own subtree: itself and the units whose parent chain leads to it. An
+OrganId nobody registered is 404 ``agency.unknown``; one outside the
+caller's subtree is 403 ``stats.outside_subtree``.
+
+Every list takes ``format=csv`` (UTF-8 with BOM, so Excel shows Vietnamese
+letters; ``labels=vi`` for Vietnamese column headers). Periods are local
+days ``from``/``to`` (YYYY-MM-DD, Asia/Ho_Chi_Minh; default the last 30
+days). Answers carry ``refreshed_at``: the figures are as of that refresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from axis import deadlines, stats, stats_csv
+from axis.errors import AxisError
+from endpoints.api_agencies import is_operator, json_response
+from endpoints.authentication import authenticated_agency
+from endpoints.keys import RUNTIME
+from endpoints.problems import Problem
+
+_PROBLEMS: dict[type[AxisError], tuple[int, str]] = {
+    stats.InvalidPeriod: (400, "query.invalid_period"),
+    stats.UnknownAgency: (404, "agency.unknown"),
+    stats.OutsideSubtree: (403, "stats.outside_subtree"),
+    deadlines.InvalidCursor: (400, "query.invalid_cursor"),
+}
+CSV_EXPORT_LIMIT = 50_000
+
+
+def problem_for(error: AxisError) -> Problem:
+    for kind, (status, code) in _PROBLEMS.items():
+        if isinstance(error, kind):
+            return Problem(status, code, error.message)
+    return Problem(400, "request.refused", error.message)
+
+
+async def viewer_of(request: web.Request) -> str | None:
+    """None for an operator, else the authenticated agency's OrganId."""
+    if is_operator(request):
+        return None
+    return (await authenticated_agency(request)).organ_id
+
+
+def flag(request: web.Request, name: str) -> bool:
+    value = request.query.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise Problem(400, "query.invalid", f"'{name}' must be true or false, not {value!r}.")
+
+
+def wants_csv(request: web.Request) -> bool:
+    wanted = request.query.get("format", "json")
+    if wanted not in ("json", "csv"):
+        raise Problem(400, "query.invalid", f"'format' must be json or csv, not {wanted!r}.")
+    return wanted == "csv"
+
+
+def csv_response(
+    request: web.Request,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Mapping[str, Any]],
+    name: str,
+) -> web.Response:
+    labels = "vi" if request.query.get("labels") == "vi" else "keys"
+    return web.Response(
+        body=stats_csv.to_csv(columns, rows, labels=labels),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def period_of(request: web.Request) -> stats.Period:
+    try:
+        return stats.Period.parse(request.query.get("from"), request.query.get("to"))
+    except AxisError as error:
+        raise problem_for(error) from None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+async def list_agencies(request: web.Request) -> web.Response:
+    viewer = await viewer_of(request)
+    period = period_of(request)
+    parent = request.query.get("parent") or None
+    flat = flag(request, "flat")
+    if flat and parent is not None:
+        raise Problem(400, "query.invalid", "'flat' lists every agency; it takes no 'parent'.")
+    sort = request.query.get("sort", "organ_id")
+    if sort not in stats.SORT_KEYS:
+        raise Problem(400, "query.invalid_sort",
+                      f"'sort' must be one of {', '.join(stats.SORT_KEYS)}.")  # fmt: skip
+    order = request.query.get("order")
+    if order not in (None, "asc", "desc"):
+        raise Problem(400, "query.invalid", "'order' must be asc or desc.")
+    pool = request.app[RUNTIME].pool
+    try:
+        rows = await stats.agency_rows(
+            pool, period, viewer=viewer, parent=parent, flat=flat,
+            include_idle=flag(request, "include_idle"),
+        )  # fmt: skip
+    except AxisError as error:
+        raise problem_for(error) from None
+    ranked = stats.rank(rows, sort, None if order is None else order == "desc")
+    items = [row.as_json() for row in ranked]
+    if wants_csv(request):
+        name = stats_csv.file_name("agencies", period.first.isoformat(), period.last.isoformat())
+        return csv_response(request, stats_csv.FIGURE_COLUMNS, items, name)
+    return json_response(
+        {"period": period.as_json(), "refreshed_at": _iso(await stats.refreshed_at(pool)),
+         "parent": parent, "items": items}
+    )  # fmt: skip
+
+
+async def get_agency(request: web.Request) -> web.Response:
+    viewer = await viewer_of(request)
+    period = period_of(request)
+    organ_id = request.match_info["organ_id"]
+    pool = request.app[RUNTIME].pool
+    try:
+        detail = await stats.agency_detail(pool, period, organ_id, viewer=viewer)
+    except AxisError as error:
+        raise problem_for(error) from None
+    days = [day.as_json() for day in detail.days]
+    if wants_csv(request):
+        name = stats_csv.file_name(organ_id, period.first.isoformat(), period.last.isoformat())
+        return csv_response(request, stats_csv.DAY_COLUMNS, days, name)
+    return json_response({
+        "period": period.as_json(),
+        "refreshed_at": _iso(await stats.refreshed_at(pool)),
+        "organ_id": organ_id,
+        "subtree": detail.subtree.as_json(),
+        "own": detail.own.as_json(),
+        "days": days,
+    })  # fmt: skip
+
+
+def _limit(request: web.Request) -> int:
+    try:
+        limit = int(request.query.get("limit", deadlines.DEFAULT_LIMIT))
+    except ValueError:
+        raise Problem(400, "query.invalid_limit", "'limit' must be a whole number.") from None
+    if not 1 <= limit <= deadlines.MAX_LIMIT:
+        raise Problem(
+            400, "query.invalid_limit", f"'limit' must be from 1 to {deadlines.MAX_LIMIT}."
+        )
+    return limit
+
+
+async def _overdue_scope(
+    request: web.Request, viewer: str | None
+) -> tuple[list[str] | None, list[str] | None]:
+    """Whose overdue deliveries the caller asks for: (senders, recipients); None is any."""
+    pool = request.app[RUNTIME].pool
+    sender = request.query.get("sender") or None
+    recipient = request.query.get("recipient") or None
+    if viewer is None:
+        return ([sender] if sender else None), ([recipient] if recipient else None)
+    side = request.query.get("side", "sent")
+    if side not in ("sent", "received"):
+        raise Problem(400, "query.invalid", "'side' must be sent or received.")
+    mine = await stats.subtree(pool, viewer)
+    # The caller's own side may be narrowed to one of its units, never widened.
+    named = sender if side == "sent" else recipient
+    if named is not None:
+        try:
+            await stats.require_visible(pool, named, viewer)
+        except AxisError as error:
+            raise problem_for(error) from None
+    if side == "sent":
+        return ([sender] if sender else mine), ([recipient] if recipient else None)
+    return ([sender] if sender else None), ([recipient] if recipient else mine)
+
+
+async def list_overdue(request: web.Request) -> web.Response:
+    viewer = await viewer_of(request)
+    senders, recipients = await _overdue_scope(request, viewer)
+    csv = wants_csv(request)
+    pool = request.app[RUNTIME].pool
+    try:
+        page = await deadlines.overdue(
+            pool, senders=senders, recipients=recipients,
+            cursor=request.query.get("cursor") or None,
+            limit=CSV_EXPORT_LIMIT if csv else _limit(request),
+        )  # fmt: skip
+    except AxisError as error:
+        raise problem_for(error) from None
+    items = [item.as_json() for item in page.items]
+    if csv:
+        return csv_response(request, stats_csv.OVERDUE_COLUMNS, items, "axis-overdue.csv")
+    return json_response({
+        "refreshed_at": _iso(await stats.refreshed_at(pool)),
+        "total": page.total,
+        "receipt_overdue": page.receipt,
+        "due_date_overdue": page.due_date,
+        "items": items,
+        "next_cursor": page.next_cursor,
+    })  # fmt: skip
+
+
+async def list_silent(request: web.Request) -> web.Response:
+    viewer = await viewer_of(request)
+    period = period_of(request)
+    pool = request.app[RUNTIME].pool
+    items = await stats.silent_agencies(pool, period, viewer=viewer)
+    if wants_csv(request):
+        name = stats_csv.file_name("silent", period.first.isoformat(), period.last.isoformat())
+        return csv_response(request, stats_csv.SILENT_COLUMNS, items, name)
+    return json_response(
+        {"period": period.as_json(), "refreshed_at": _iso(await stats.refreshed_at(pool)),
+         "items": items}
+    )  # fmt: skip
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/stats/agencies", list_agencies)
+    app.router.add_get("/api/v1/stats/agencies/{organ_id}", get_agency)
+    app.router.add_get("/api/v1/stats/overdue", list_overdue)
+    app.router.add_get("/api/v1/stats/silent", list_silent)
