@@ -6,6 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
+from endpoints.openapi_stats import STATS_PATHS, STATS_SCHEMAS
+
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
 
 
@@ -174,6 +176,8 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+SCHEMAS.update(STATS_SCHEMAS)
+
 DESCRIPTION: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -263,6 +267,7 @@ DESCRIPTION: dict[str, Any] = {
                 "responses": {"200": _json(_ref("Tracking"), "Tracking."), **_errors(401, 404)},
             }
         },
+        **STATS_PATHS,
     },
 }
 

@@ -93,8 +93,9 @@ async def _check_everything(pool: Pool, model: Model) -> None:
     assert [day.as_json() for day in detail.days] == model.daily(
         PARTS[0].first, PARTS[0].last, members
     )
-    assert detail.subtree.as_json()["sent"] == sum(day["sent"] for day in model.daily(
-        PARTS[0].first, PARTS[0].last, members))  # fmt: skip
+    assert detail.subtree.as_json()["sent"] == sum(
+        day["sent"] for day in model.daily(PARTS[0].first, PARTS[0].last, members)
+    )
     everyone = await stats.daily(pool, WHOLE, None)
     assert [day.as_json() for day in everyone] == model.daily(WHOLE.first, WHOLE.last)
     for period in (WHOLE, PARTS[0]):
@@ -103,8 +104,11 @@ async def _check_everything(pool: Pool, model: Model) -> None:
 
 
 async def _check_overdue(pool: Pool, model: Model) -> None:
-    for senders, recipients in ((None, None), ({"000.00.01.H53"}, None),
-                                (None, model.members("000.00.00.G01"))):  # fmt: skip
+    for senders, recipients in (
+        (None, None),
+        ({"000.00.01.H53"}, None),
+        (None, model.members("000.00.00.G01")),
+    ):
         expected = model.overdue(NOW, senders=senders, recipients=recipients)
         seen: dict[tuple[str, str], tuple[bool, bool]] = {}
         order: list[datetime] = []
@@ -115,7 +119,9 @@ async def _check_overdue(pool: Pool, model: Model) -> None:
             )
             for item in page.items:
                 seen[(item.message_id, item.recipient_id)] = (
-                    item.receipt_overdue, item.due_date_overdue)  # fmt: skip
+                    item.receipt_overdue,
+                    item.due_date_overdue,
+                )
                 order.append(item.overdue_since)
                 assert item.overdue_since < NOW
             assert page.total == len(expected)
@@ -190,9 +196,11 @@ async def test_incremental_refresh_picks_up_new_documents_statuses_and_deliverie
         for delivery in document.deliveries:
             if delivery.transport_state == "queued":
                 updates.append((document.message_id, delivery.recipient_id))
-                deliveries.append(dataclasses.replace(
-                    delivery, transport_state="delivered", delivered_at=fetched_at
-                ))  # fmt: skip
+                deliveries.append(
+                    dataclasses.replace(
+                        delivery, transport_state="delivered", delivered_at=fetched_at
+                    )
+                )
             else:
                 deliveries.append(delivery)
         final.append(dataclasses.replace(document, deliveries=tuple(deliveries)))
@@ -200,10 +208,13 @@ async def test_incremental_refresh_picks_up_new_documents_statuses_and_deliverie
     writer = await asyncpg.connect(database_url)
     try:
         await histories.insert_statuses(
-            writer, [(document, status) for document, (_, held) in zip(older, split,
-                                                                             strict=True)
-                         for status in held],
-        )  # fmt: skip
+            writer,
+            [
+                (document, status)
+                for document, (_, held) in zip(older, split, strict=True)
+                for status in held
+            ],
+        )
         await histories.insert_documents(writer, newer)
         await writer.executemany(
             "UPDATE deliveries SET transport_state = 'delivered', delivered_at = $3 "

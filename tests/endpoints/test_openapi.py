@@ -5,12 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from endpoints import api_messages, openapi
+from endpoints import api_messages, api_stats, openapi
 
 
 async def test_the_description_covers_every_messages_route() -> None:
     app = web.Application()
     api_messages.add_routes(app)
+    api_stats.add_routes(app)
     openapi.add_routes(app)
     async with TestClient(TestServer(app)) as client, client.get("/api/v1/openapi.json") as answer:
         assert answer.status == 200

@@ -232,14 +232,18 @@ class Model:
         while day <= last_day:
             documents = [d for d in self.documents if local_day(d.accepted_at) == day]
             copies = [
-                d for doc in documents for d in doc.deliveries
+                d
+                for doc in documents
+                for d in doc.deliveries
                 if members is None or d.recipient_id in members
-            ]  # fmt: skip
-            days.append({
-                "day": day.isoformat(),
-                "sent": sum(1 for d in documents if members is None or d.sender_id in members),
-                "received": len(copies),
-                "delivered": sum(1 for d in copies if d.delivered_at is not None),
-            })  # fmt: skip
+            ]
+            days.append(
+                {
+                    "day": day.isoformat(),
+                    "sent": sum(1 for d in documents if members is None or d.sender_id in members),
+                    "received": len(copies),
+                    "delivered": sum(1 for d in copies if d.delivered_at is not None),
+                }
+            )
             day += timedelta(days=1)
         return days
