@@ -51,6 +51,18 @@ async def configure_connection(connection: Connection) -> None:
         )
 
 
+async def _keep_session(connection: Connection) -> None:
+    """Returns a connection to the pool without asyncpg's reset query.
+
+    The default reset (unlock all, CLOSE ALL, UNLISTEN *, RESET ALL) is one more
+    round trip per request, ~14% of a fetch's CPU in a profile. Our code leaves no
+    session state on pooled connections: advisory locks are transaction-scoped,
+    settings are SET LOCAL, the one LISTEN removes its own listener, and the
+    migrations' session lock uses a connection of its own. asyncpg still rolls
+    back a transaction left open before calling this.
+    """
+
+
 async def connect(url: str) -> asyncpg.Connection[asyncpg.Record]:
     try:
         connection = await asyncpg.connect(url, timeout=CONNECT_TIMEOUT)
@@ -68,6 +80,7 @@ async def create_pool(url: str, size: int) -> Pool:
             max_size=size,
             timeout=CONNECT_TIMEOUT,
             init=configure_connection,
+            reset=_keep_session,
         )
     except _CONNECT_ERRORS as error:
         raise _unavailable(url, error) from error
