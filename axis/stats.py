@@ -180,11 +180,16 @@ async def subtree(pool: Pool, organ_id: str) -> list[str]:
     return found or [organ_id]
 
 
+async def node(pool: Pool, organ_id: str) -> dict[str, Any] | None:
+    """An agency of the tree (possibly a parent never registered), or None."""
+    async with pool.acquire() as connection:
+        row = await connection.fetchrow(sql.query("stats_node"), organ_id)
+    return None if row is None else dict(row)
+
+
 async def require_visible(pool: Pool, organ_id: str, viewer: str | None) -> None:
     """Raises unless ``organ_id`` is known and inside ``viewer``'s subtree (None: operator)."""
-    async with pool.acquire() as connection:
-        node = await connection.fetchrow(sql.query("stats_node"), organ_id)
-    if node is None:
+    if await node(pool, organ_id) is None:
         raise UnknownAgency(f"No agency is known under OrganId {organ_id}.")
     if viewer is not None and organ_id not in await subtree(pool, viewer):
         raise OutsideSubtree(f"{organ_id} is not {viewer} nor one of its units.")

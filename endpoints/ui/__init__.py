@@ -12,7 +12,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from endpoints.ui import clerk, operator, sign_in
+from endpoints.ui import clerk, operator, sign_in, stats_pages
 
 _HERE = Path(__file__).parent
 
@@ -32,3 +32,4 @@ def add_routes(app: web.Application) -> None:
     sign_in.add_routes(app)
     clerk.add_routes(app)
     operator.add_routes(app)
+    stats_pages.add_routes(app)

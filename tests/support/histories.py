@@ -133,7 +133,8 @@ def documents(
         if rng.random() < 0.6:
             local_day = (accepted_at + timedelta(hours=7)).date()
             due_date = local_day + timedelta(days=rng.randint(0, 10))
-        recipients = rng.sample([o for o in organ_ids if o != sender], rng.randint(1, 3))
+        others = [o for o in organ_ids if o != sender]
+        recipients = rng.sample(others, rng.randint(1, min(3, len(others))))
         deliveries = []
         for recipient in recipients:
             if rng.random() < 0.1:
