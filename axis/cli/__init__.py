@@ -24,6 +24,7 @@ from axis.cli import (
     envelope_signing,
     pki,
     server,
+    stats,
     trust,
     users,
 )
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.register(commands)
     trust.register(commands)
     deliveries.register(commands)
+    stats.register(commands)
     pki.register(commands)
     users.register(commands)
     client.register(commands)

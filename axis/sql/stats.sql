@@ -51,9 +51,10 @@ WHERE taken_at < (SELECT max(taken_at) FROM stats_refresh_marks
 -- name: stats_refresh_facts
 -- Recomputes the facts of every delivery that may have changed: new edoc
 -- deliveries (id above $1), those answered by new status events (id above
--- $2), and those not delivered yet (their delivered_at or transport state
--- may have moved). $3 is the working days allowed for the first status.
--- Unchanged rows are left alone, so a refresh writes only what moved.
+-- $2), and those not delivered at the last refresh that have been delivered
+-- or discarded since (deliveries change those in place). $3 is the working
+-- days allowed for the first status. Unchanged rows are left alone, so a
+-- refresh writes only what moved.
 WITH affected AS (
     SELECT d.id FROM deliveries d WHERE d.id > $1 AND d.kind = 'edoc'
     UNION
@@ -61,7 +62,9 @@ WITH affected AS (
     JOIN deliveries d ON d.message_id = s.document_message_id AND d.recipient_id = s.from_id
     WHERE s.id > $2
     UNION
-    SELECT delivery_id FROM delivery_facts WHERE delivered_at IS NULL AND NOT discarded
+    SELECT f.delivery_id FROM delivery_facts f JOIN deliveries d ON d.id = f.delivery_id
+    WHERE f.delivered_at IS NULL AND NOT f.discarded
+      AND (d.delivered_at IS NOT NULL OR d.transport_state = 'discarded')
 ), targets AS (
     SELECT d.id, d.message_id, d.recipient_id, d.delivered_at, d.transport_state
     FROM deliveries d JOIN affected a ON a.id = d.id
