@@ -47,7 +47,6 @@ class ClaimRequest:
     # Endpoints whose free slots differ from ``default_slots`` (busy or open).
     endpoint_slots: Mapping[str, int]
     default_slots: int
-    window: int
 
 
 async def claim(pool: Pool, request: ClaimRequest) -> list[Claim]:
@@ -61,7 +60,6 @@ async def claim(pool: Pool, request: ClaimRequest) -> list[Claim]:
         endpoints,
         [request.endpoint_slots[endpoint] for endpoint in endpoints],
         request.default_slots,
-        request.window,
     )
     return [
         Claim(

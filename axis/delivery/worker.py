@@ -2,9 +2,12 @@
 
 Claims are taken in batches, urgent first, but every ``routine_every``-th
 batch is taken oldest-first regardless of priority so routine work always
-gets a share. Each endpoint has its own concurrency limit and circuit
-breaker; the claim asks only for as many rows per endpoint as it has free
-slots, so a slow or dead agency holds its own slots and nobody else's.
+gets a share. Only batches that claimed something count: a wake-up that
+finds no free slot neither spends nor skips routine's turn, so between two
+urgent-first batches there is at most one oldest-first batch. Each
+endpoint has its own concurrency limit and circuit breaker; the claim asks
+only for as many rows per endpoint as it has free slots, so a slow or dead
+agency holds its own slots and nobody else's.
 Outcomes are written back in batches by a separate task.
 """
 
@@ -159,8 +162,10 @@ class DeliveryWorker:
             claimed: list[claims.Claim] = []
             try:
                 if limit > 0:
-                    batches += 1
-                    claimed = await claims.claim(self._pool, self._claim_request(limit, batches))
+                    request = self._claim_request(limit, batches + 1)
+                    claimed = await claims.claim(self._pool, request)
+                    if claimed:
+                        batches += 1
                     for claim in claimed:
                         self._start(claim)
                 if limit > 0 and len(claimed) == limit:
@@ -190,7 +195,6 @@ class DeliveryWorker:
             oldest_first=batch_number % self._options.routine_every == 0,
             endpoint_slots=self._endpoint_slots(),
             default_slots=self._settings.push_concurrency_per_endpoint,
-            window=self._options.batch_size * 20,
         )
 
     def _start(self, claim: claims.Claim) -> None:

@@ -2,46 +2,75 @@
 
 -- name: delivery_claim
 -- $1 owner, $2 lease seconds, $3 batch size, $4 oldest-first (ignore priority),
--- $5 endpoints with a local limit, $6 their free slots, $7 default free slots,
--- $8 how many due rows to look at. Endpoints with no free slot are skipped
--- before the window so a saturated agency's backlog never hides the others.
-WITH due AS (
-    SELECT d.id, d.priority, d.next_attempt_at, a.endpoint_url
-    FROM deliveries d
-    JOIN agencies a ON a.organ_id = d.recipient_id
-    WHERE d.mode = 'push'
-      AND d.transport_state IN ('queued', 'retrying')
-      AND d.next_attempt_at <= now()
-      AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())
-      AND a.endpoint_url IS NOT NULL
-      AND NOT a.endpoint_url = ANY (
-          SELECT s.endpoint FROM unnest($5::text[], $6::int[]) AS s (endpoint, free)
-          WHERE s.free <= 0)
-    ORDER BY CASE WHEN $4::boolean THEN 0 ELSE d.priority END DESC, d.next_attempt_at, d.id
-    LIMIT $8
+-- $5 endpoints with a local limit, $6 their free slots, $7 default free slots.
+-- Every push agency whose endpoint has a free slot offers (and locks) its own
+-- first due rows, read from its own ranges of deliveries_push_queue_idx:
+-- urgent first, one ordered range; oldest first, one range per priority
+-- (0..4), merged. So a claim reads a few rows per agency whatever the
+-- backlog, one agency's backlog costs the others nothing, and no cached plan
+-- can turn it into a scan of the queue. An endpoint's free slots cap what is
+-- taken from all its agencies; offered rows not taken are unlocked at once.
+WITH room AS (
+    SELECT a.organ_id, a.endpoint_url, coalesce(s.free, $7::int) AS free
+    FROM agencies a
+    LEFT JOIN unnest($5::text[], $6::int[]) AS s (endpoint, free) ON s.endpoint = a.endpoint_url
+    WHERE a.endpoint_url IS NOT NULL
+), offered AS (
+    SELECT room.endpoint_url, room.free, o.id, o.priority, o.next_attempt_at
+    FROM room
+    CROSS JOIN LATERAL (
+        SELECT d.id, d.priority, d.next_attempt_at
+        FROM deliveries d
+        WHERE NOT $4::boolean
+          AND d.recipient_id = room.organ_id
+          AND d.mode = 'push'
+          AND d.transport_state IN ('queued', 'retrying')
+          AND d.next_attempt_at <= now()
+          AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())
+        ORDER BY -d.priority, d.next_attempt_at, d.id
+        LIMIT room.free
+        FOR UPDATE OF d SKIP LOCKED
+    ) AS o
+    WHERE room.free > 0
+    UNION ALL
+    SELECT room.endpoint_url, room.free, o.id, o.priority, o.next_attempt_at
+    FROM room
+    CROSS JOIN generate_series(0, 4) AS p (priority)
+    CROSS JOIN LATERAL (
+        SELECT d.id, d.priority, d.next_attempt_at
+        FROM deliveries d
+        WHERE $4::boolean
+          AND d.recipient_id = room.organ_id
+          AND -d.priority = -p.priority
+          AND d.mode = 'push'
+          AND d.transport_state IN ('queued', 'retrying')
+          AND d.next_attempt_at <= now()
+          AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())
+        ORDER BY d.next_attempt_at, d.id
+        LIMIT room.free
+        FOR UPDATE OF d SKIP LOCKED
+    ) AS o
+    WHERE room.free > 0
 ), ranked AS (
-    SELECT due.id, due.priority, due.next_attempt_at,
-           row_number() OVER (PARTITION BY due.endpoint_url
-                              ORDER BY CASE WHEN $4::boolean THEN 0 ELSE due.priority END DESC,
-                                       due.next_attempt_at, due.id) AS place,
-           coalesce((SELECT s.free FROM unnest($5::text[], $6::int[]) AS s (endpoint, free)
-                     WHERE s.endpoint = due.endpoint_url), $7::int) AS free
-    FROM due
+    SELECT offered.id, offered.free,
+           CASE WHEN $4::boolean THEN 0 ELSE offered.priority END AS rank,
+           offered.next_attempt_at,
+           row_number() OVER (PARTITION BY offered.endpoint_url
+                              ORDER BY CASE WHEN $4::boolean THEN 0 ELSE offered.priority END DESC,
+                                       offered.next_attempt_at, offered.id) AS place
+    FROM offered
 ), picked AS (
-    SELECT d.id
-    FROM deliveries d
-    WHERE d.id IN (SELECT ranked.id FROM ranked WHERE ranked.place <= ranked.free)
-      AND d.transport_state IN ('queued', 'retrying')
-      AND d.next_attempt_at <= now()
-      AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())
-    ORDER BY CASE WHEN $4::boolean THEN 0 ELSE d.priority END DESC, d.next_attempt_at, d.id
+    SELECT ranked.id
+    FROM ranked
+    WHERE ranked.place <= ranked.free
+    ORDER BY ranked.rank DESC, ranked.next_attempt_at, ranked.id
     LIMIT $3
-    FOR UPDATE OF d SKIP LOCKED
 )
 UPDATE deliveries d
 SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2)
-FROM picked, messages m, agencies a
-WHERE d.id = picked.id AND m.id = d.message_id AND a.organ_id = d.recipient_id
+FROM messages m, agencies a
+WHERE d.id = ANY (ARRAY(SELECT picked.id FROM picked))
+  AND m.id = d.message_id AND a.organ_id = d.recipient_id
 RETURNING d.id, d.message_id, d.recipient_id, d.priority, d.attempts, d.created_at,
           m.kind, m.sender_id, m.body, m.sha256, a.endpoint_url
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ class PushEndpoint:
     default: Answer = field(default_factory=Answer)
     answers: list[Answer] = field(default_factory=list)
     received: list[ReceivedPush] = field(default_factory=list)
+    # (monotonic time, message id) of each answer, in order, after any delay.
+    answered: list[tuple[float, str]] = field(default_factory=list)
     base_url: str = ""
     _runner: web.AppRunner | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -77,6 +80,8 @@ class PushEndpoint:
         answer = self.answers.pop(0) if self.answers else self.default
         if answer.delay:
             await asyncio.sleep(answer.delay)
+        self.answered.append((time.monotonic(), headers.get("X-Axis-Message-Id", "")))
+        self._arrived.set()
         extra = {"Retry-After": answer.retry_after} if answer.retry_after is not None else {}
         return web.Response(status=answer.status, text="ok", headers=extra)
 

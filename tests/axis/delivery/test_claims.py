@@ -18,7 +18,6 @@ def request(owner: str, *, oldest_first: bool, limit: int = 1) -> claims.ClaimRe
         oldest_first=oldest_first,
         endpoint_slots={},
         default_slots=4,
-        window=100,
     )
 
 
@@ -67,7 +66,6 @@ async def test_claims_respect_free_slots_per_endpoint(
             oldest_first=False,
             endpoint_slots={"http://127.0.0.1:9/a": 0},
             default_slots=2,
-            window=100,
         ),
     )
     assert sorted(claim.recipient_id for claim in got) == ["b.gov", "b.gov"]
