@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
+from axis import metrics
 from axis.database import Connection, Pool
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,9 @@ class GroupCommitter(Generic[Item, Result]):
         *,
         batch_size: int = 100,
         writers: int = 2,
+        name: str = "intake",
     ) -> None:
+        self._name = name
         self._pool = pool
         self._write_batch = write_batch
         self._batch_size = batch_size
@@ -92,6 +95,7 @@ class GroupCommitter(Generic[Item, Result]):
                     self._queue.task_done()
 
     async def _write(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
+        metrics.observe_group_commit(self._name, len(batch))
         items = [item for item, _ in batch]
         try:
             async with self._pool.acquire() as connection, connection.transaction():

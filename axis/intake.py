@@ -81,7 +81,7 @@ class Intake:
         # ~0.2 ms instead of a flush (1-7 ms here). Its audit rows stay in the chain:
         # any later durable commit flushes the log up to and past them.
         self._fetch_committer: GroupCommitter[Item, Outcome] = GroupCommitter(
-            pool, write_batch_unflushed, batch_size=batch_size, writers=1
+            pool, write_batch_unflushed, batch_size=batch_size, writers=1, name="fetch"
         )
 
     @property

@@ -44,6 +44,12 @@ REQUEST_LATENCY = Histogram(
     ["method", "route", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
 )
+GROUP_COMMIT_BATCH = Histogram(
+    "axis_group_commit_batch_size",
+    "Writes per group-commit transaction, by committer (small batches cost a commit each).",
+    ["committer"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)
 
 
 def record_accepted(kind: str) -> None:
@@ -64,6 +70,10 @@ def observe_delivery_latency(seconds: float) -> None:
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     REQUEST_LATENCY.labels(method=method, route=route, status=f"{status // 100}xx").observe(seconds)
+
+
+def observe_group_commit(committer: str, size: int) -> None:
+    GROUP_COMMIT_BATCH.labels(committer=committer).observe(size)
 
 
 def multiprocess_enabled(environ: Mapping[str, str] = os.environ) -> bool:

@@ -37,6 +37,7 @@ async def _scrape(pages: Pages) -> dict[tuple[str, tuple[tuple[str, str], ...]],
 async def test_metrics_parse_and_show_backlog_counters_and_latency(pages: Pages) -> None:
     before = await _scrape(pages)
     message_id = await pages.send_document("V/v đo đếm")
+    batches = ("axis_group_commit_batch_size_sum", (("committer", "intake"),))
     await pages.broker.pool.execute(
         "UPDATE deliveries SET transport_state = 'dead' WHERE message_id = $1", message_id
     )
@@ -50,6 +51,8 @@ async def test_metrics_parse_and_show_backlog_counters_and_latency(pages: Pages)
     assert after[refused] == before.get(refused, 0) + 1
     count = ("axis_delivery_latency_seconds_count", ())
     assert after[count] == before.get(count, 0) + 1
+    # The accepted document was one write of an intake group commit.
+    assert after[batches] >= before.get(batches, 0) + 1
     # The first scrape itself went through the latency middleware, by route pattern.
     requests = ("axis_http_request_duration_seconds_count",
                 (("method", "GET"), ("route", "/metrics"), ("status", "2xx")))  # fmt: skip
