@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import serialization
 
 from axis import database, trust_admin
 from axis.agency_client import AgencyClient
-from axis.bench_load import Load, apply_load
+from axis.bench_load import Load, LoadFigures, apply_load
 from axis.registry import Registry
 from axis.secret_box import local_secret_key, secret_box_for
 from axis.settings import Settings
@@ -46,19 +46,20 @@ class BenchResult:
     messages: int
     size: int
     workers: int
-    accepted_per_s: float
-    delivered_per_s: float
-    latency_p50_ms: float
-    latency_p99_ms: float
-    accept_latency_p50_ms: float
-    accept_latency_p99_ms: float
-    cpu_s_per_message: float
-    peak_rss_mb: float
+    figures: LoadFigures
     raw_limit_per_s: float
     ratio_to_raw: float
 
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Flat, in the order of cli.md's ``--json`` keys."""
+        return {
+            "messages": self.messages,
+            "size": self.size,
+            "workers": self.workers,
+            **dataclasses.asdict(self.figures),
+            "raw_limit_per_s": self.raw_limit_per_s,
+            "ratio_to_raw": self.ratio_to_raw,
+        }
 
 
 def _free_port() -> int:
@@ -204,7 +205,7 @@ async def _bench(settings: Settings, url: str, options: BenchOptions) -> BenchRe
             messages=options.messages,
             size=options.size,
             workers=options.workers,
-            **dataclasses.asdict(figures),
+            figures=figures,
             raw_limit_per_s=round(raw_limit, 1),
             ratio_to_raw=round(figures.accepted_per_s / raw_limit, 3),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from tests.support.processes import run_axis
 
@@ -12,14 +13,15 @@ KEYS = {
 }  # fmt: skip
 
 
-def test_a_small_bench_reports_every_figure() -> None:
-    ran = run_axis(
-        ["bench", "--messages", "60", "--size", "8000", "--concurrency", "4", "--workers", "1",
-         "--json"],
-        timeout=180,
-    )  # fmt: skip
+def _bench(*options: str) -> dict[str, Any]:
+    ran = run_axis(["bench", "--size", "8000", "--workers", "1", "--json", *options], timeout=180)
     assert ran.returncode == 0, ran.stderr
-    figures = json.loads(ran.stdout.strip().splitlines()[-1])
+    figures: dict[str, Any] = json.loads(ran.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def test_a_small_bench_reports_every_figure() -> None:
+    figures = _bench("--messages", "60", "--concurrency", "4")
     assert figures.keys() >= KEYS
     assert (figures["messages"], figures["size"], figures["workers"]) == (60, 8000, 1)
     # Everything submitted was delivered, so both rates and every latency exist.
@@ -32,12 +34,6 @@ def test_a_small_bench_reports_every_figure() -> None:
 
 
 def test_a_paced_bench_keeps_to_its_rate() -> None:
-    ran = run_axis(
-        ["bench", "--messages", "40", "--size", "8000", "--workers", "1", "--rate", "20",
-         "--json"],
-        timeout=180,
-    )  # fmt: skip
-    assert ran.returncode == 0, ran.stderr
-    figures = json.loads(ran.stdout.strip().splitlines()[-1])
+    figures = _bench("--messages", "40", "--rate", "20")
     # 40 submissions at 20/s take at least 1.95 s: the pacing held the rate down.
     assert figures["accepted_per_s"] <= 20.5
