@@ -65,14 +65,20 @@ WITH room AS (
     WHERE ranked.place <= ranked.free
     ORDER BY ranked.rank DESC, ranked.next_attempt_at, ranked.id
     LIMIT $3
+), leased AS (
+    UPDATE deliveries d
+    SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2)
+    FROM messages m, agencies a
+    WHERE d.id = ANY (ARRAY(SELECT picked.id FROM picked))
+      AND m.id = d.message_id AND a.organ_id = d.recipient_id
+    RETURNING d.id, d.message_id, d.recipient_id, d.priority, d.attempts, d.created_at,
+              d.next_attempt_at, m.kind, m.sender_id, m.body, m.sha256, a.endpoint_url
 )
-UPDATE deliveries d
-SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2)
-FROM messages m, agencies a
-WHERE d.id = ANY (ARRAY(SELECT picked.id FROM picked))
-  AND m.id = d.message_id AND a.organ_id = d.recipient_id
-RETURNING d.id, d.message_id, d.recipient_id, d.priority, d.attempts, d.created_at,
-          m.kind, m.sender_id, m.body, m.sha256, a.endpoint_url
+-- In claim order, so the worker starts the most urgent push first: pushes
+-- started together race to the endpoint.
+SELECT * FROM leased
+ORDER BY CASE WHEN $4::boolean THEN 0 ELSE leased.priority END DESC, leased.next_attempt_at,
+         leased.id
 
 -- name: delivery_record_outcomes
 -- One row per finished push: $2 ids, $3 outcome ('delivered', 'retry', 'dead'),

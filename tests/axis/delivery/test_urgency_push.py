@@ -227,3 +227,22 @@ async def test_due_retries_are_claimed_by_priority(broker: Broker) -> None:
         old_routine,
         fresh_routine,
     ]
+
+
+async def test_a_claim_hands_out_the_urgent_push_first(broker: Broker) -> None:
+    # Pushes started together race to the endpoint: the worker starts them in
+    # the order the claim returns, which must not be the table's order.
+    routine = await queue_documents(broker.pool, SENDER, SLOW, LIMIT - 1)
+    [urgent] = await queue_documents(broker.pool, SENDER, SLOW, 1, priority=4)
+    got = await claims.claim(
+        broker.pool,
+        claims.ClaimRequest(
+            owner="w",
+            lease_seconds=30.0,
+            limit=10,
+            oldest_first=False,
+            endpoint_slots={},
+            default_slots=LIMIT,
+        ),
+    )
+    assert [claim.push.message_id for claim in got] == [urgent, *routine]
