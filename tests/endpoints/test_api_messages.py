@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from signing import sign
+from tests.support.agencies import another_credential
 from tests.support.envelopes import (
     Api,
     document,
@@ -99,11 +101,8 @@ async def test_signature_problems_are_422(api: Api) -> None:
 
 
 async def test_an_unregistered_certificate_is_422(api: Api) -> None:
-    other = api.broker.pki.issue(SENDER)  # same CA, same OrganId, never registered
-    data = document(SENDER, [NGHE_AN])
-    from signing import sign
-
-    signed = sign(data, other.private_key, other.certificate)
+    other = another_credential(SENDER)  # same CA, same OrganId, never registered
+    signed = sign(document(SENDER, [NGHE_AN]), other.private_key, other.certificate)
     status_code, body = await api.post(SENDER, signed)
     assert (status_code, body["code"]) == (422, "certificate.not_registered")
 

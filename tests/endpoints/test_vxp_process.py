@@ -25,10 +25,8 @@ async def test_send_receive_acknowledge_through_a_real_server(
     pool = await create_pool(database_url, 2)
     try:
         registry = Registry(pool, secret_box_for(Settings(secret_key=TEST_SECRET_KEY)))
-        pki = envelopes.TestPki()
-        await envelopes.trust_ca(pool, pki)
-        sender = await envelopes.register(registry, pki, SENDER)
-        recipient = await envelopes.register(registry, pki, RECIPIENT)
+        sender = await envelopes.register(registry, SENDER)
+        recipient = await envelopes.register(registry, RECIPIENT)
     finally:
         await pool.close()
     data = sender.sign(envelopes.document(SENDER, (RECIPIENT,)))

@@ -43,6 +43,11 @@ def credential_for(organ_id: str) -> IssuedCredential:
     return session_ca().issue(organ_id, key=cached_key("rsa", next(_key_indexes)))
 
 
+def another_credential(organ_id: str) -> IssuedCredential:
+    """A second, never-registered certificate for ``organ_id`` from the same CA."""
+    return session_ca().issue(organ_id, key=cached_key("rsa", next(_key_indexes)))
+
+
 def certificate_pem(organ_id: str) -> bytes:
     return credential_for(organ_id).certificate.public_bytes(serialization.Encoding.PEM)
 

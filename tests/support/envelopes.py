@@ -1,14 +1,13 @@
 """Signed edXML test envelopes and agencies registered to send them.
 
-Real signatures from the in-memory development CA (``signing``), real rows
-in the registry: what intake sees in tests is what it sees in production.
+Real signatures from the session's development CA (``tests.support.agencies``),
+real rows in the registry: what intake sees in tests is what it sees in production.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import hashlib
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,7 +15,6 @@ from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
 from aiohttp.test_utils import TestClient, TestServer
-from cryptography.hazmat.primitives import serialization
 
 from axis.database import Pool, create_pool
 from axis.intake import Intake
@@ -24,8 +22,8 @@ from axis.registry import Registry
 from axis.runtime import Runtime, open_runtime
 from axis.settings import Settings
 from endpoints.application import build_application
-from signing import CertificateAuthority, IssuedCredential, SigningAlgorithm, sign
-from signing.credentials import cached_key
+from signing import IssuedCredential, SigningAlgorithm, sign
+from tests.support.agencies import credential_for, register_agency, trust_test_ca
 from tests.support.processes import TEST_SECRET_KEY
 
 NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
@@ -126,63 +124,25 @@ class TestAgency:
                     algorithm=algorithm)  # fmt: skip
 
 
-@dataclass
-class TestPki:
-    """A development CA; issues one RSA credential per OrganId (keys reused: fast)."""
-
-    __test__: ClassVar[bool] = False  # not a pytest class
-
-    ca: CertificateAuthority = field(
-        default_factory=lambda: CertificateAuthority.create(key=cached_key("ecdsa", 300))
-    )
-
-    def issue(self, organ_id: str) -> IssuedCredential:
-        return self.ca.issue(organ_id, key=cached_key("rsa", 0))
-
-    def ca_pem(self) -> str:
-        return self.ca.certificate.public_bytes(serialization.Encoding.PEM).decode()
-
-
-async def trust_ca(pool: Pool, pki: TestPki) -> None:
-    """Makes the CA a trust anchor, as ``axis trust add`` would."""
-    certificate = pki.ca.certificate
-    der = certificate.public_bytes(serialization.Encoding.DER)
-    await pool.execute(
-        "INSERT INTO trust_certificates (fingerprint, role, pem, subject, not_after) "
-        "VALUES ($1, 'anchor', $2, $3, $4) ON CONFLICT DO NOTHING",
-        hashlib.sha256(der).hexdigest(),
-        pki.ca_pem(),
-        certificate.subject.rfc4514_string(),
-        certificate.not_valid_after_utc,
-    )
-    await pool.execute("SELECT nextval('trust_generation')")
-
-
 async def register(
     registry: Registry,
-    pki: TestPki,
     organ_id: str,
     *,
     endpoint_url: str | None = None,
     with_certificate: bool = True,
 ) -> TestAgency:
-    credential = pki.issue(organ_id)
-    pem = credential.certificate.public_bytes(serialization.Encoding.PEM)
-    credentials = await registry.add(
-        organ_id,
-        f"Agency {organ_id}",
-        endpoint_url=endpoint_url,
-        certificates=[pem] if with_certificate else [],
+    """Registers ``organ_id`` with the session CA's certificate for it (see agencies.py)."""
+    credentials = await register_agency(
+        registry, organ_id, endpoint_url=endpoint_url, with_certificate=with_certificate
     )
-    return TestAgency(organ_id, credentials.secret, credential)
+    return TestAgency(organ_id, credentials.secret, credential_for(organ_id))
 
 
 @dataclass
 class Broker:
-    """A real runtime on a test database, its development CA and registered agencies."""
+    """A real runtime on a test database (the session CA trusted) and registered agencies."""
 
     runtime: Runtime
-    pki: TestPki
     agencies: dict[str, TestAgency] = field(default_factory=dict)
 
     @property
@@ -194,7 +154,6 @@ class Broker:
     ) -> TestAgency:
         agency = await register(
             self.runtime.registry,
-            self.pki,
             organ_id,
             endpoint_url=endpoint_url,
             with_certificate=with_certificate,
@@ -214,11 +173,10 @@ async def open_broker(database_url: str, **settings: Any) -> AsyncIterator[Broke
         "intake",
         Intake(config, pool, runtime.registry, runtime.trust, agency_ttl=0.0),
     )
+    await trust_test_ca(pool)
     runtime.trust.invalidate()
-    pki = TestPki()
-    await trust_ca(pool, pki)
     try:
-        yield Broker(runtime, pki)
+        yield Broker(runtime)
     finally:
         await runtime.close()
         await pool.close()
