@@ -6,25 +6,15 @@ from typing import Any
 
 from aiohttp import web
 
+from endpoints.openapi_parts import TIME as _TIME
+from endpoints.openapi_parts import errors as _errors
+from endpoints.openapi_parts import json_body as _json
+from endpoints.openapi_parts import path_parameter
+from endpoints.openapi_parts import ref as _ref
+from endpoints.openapi_registry import REGISTRY_PATHS, REGISTRY_SCHEMAS
 from endpoints.openapi_stats import STATS_PATHS, STATS_SCHEMAS
 
-_PROBLEM = {"$ref": "#/components/responses/Problem"}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(status): _PROBLEM for status in statuses}
-
-
-_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
-_TIME = {"type": ["string", "null"], "format": "date-time"}
+_ID = path_parameter("id")
 
 SCHEMAS: dict[str, Any] = {
     "Problem": {
@@ -176,6 +166,7 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+SCHEMAS.update(REGISTRY_SCHEMAS)
 SCHEMAS.update(STATS_SCHEMAS)
 
 DESCRIPTION: dict[str, Any] = {
@@ -267,6 +258,7 @@ DESCRIPTION: dict[str, Any] = {
                 "responses": {"200": _json(_ref("Tracking"), "Tracking."), **_errors(401, 404)},
             }
         },
+        **REGISTRY_PATHS,
         **STATS_PATHS,
     },
 }

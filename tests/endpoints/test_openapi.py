@@ -5,13 +5,20 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from endpoints import api_messages, api_stats, openapi
+from endpoints import (
+    admin_agencies,
+    admin_deliveries,
+    api_agencies,
+    api_messages,
+    api_stats,
+    openapi,
+)
 
 
-async def test_the_description_covers_every_messages_route() -> None:
+async def test_the_description_covers_every_api_route() -> None:
     app = web.Application()
-    api_messages.add_routes(app)
-    api_stats.add_routes(app)
+    for module in (api_messages, api_agencies, admin_agencies, admin_deliveries, api_stats):
+        module.add_routes(app)
     openapi.add_routes(app)
     async with TestClient(TestServer(app)) as client, client.get("/api/v1/openapi.json") as answer:
         assert answer.status == 200
@@ -33,3 +40,19 @@ async def test_the_description_covers_every_messages_route() -> None:
                   "acked_at", "statuses"):  # fmt: skip
         assert field in tracking
     assert {"acts_on", "acted_on_by"} <= set(schemas["Tracking"]["properties"])
+
+
+def test_every_reference_in_the_description_resolves() -> None:
+    def references(node: object) -> list[str]:
+        if isinstance(node, dict):
+            found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+            return found + [ref for value in node.values() for ref in references(value)]
+        if isinstance(node, list):
+            return [ref for value in node for ref in references(value)]
+        return []
+
+    found = references(openapi.DESCRIPTION)
+    assert found  # the walk saw the description's references at all
+    for reference in found:
+        section, kind, name = reference.removeprefix("#/").split("/")
+        assert name in openapi.DESCRIPTION[section][kind], reference
