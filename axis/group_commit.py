@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
@@ -25,6 +26,8 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 BatchWriter = Callable[[Connection, Sequence[Item]], Awaitable[Sequence[Result]]]
+# (rank, arrival, item, its caller's future): ordered by rank, then arrival.
+_Waiting = tuple[int, int, Item, "asyncio.Future[Result]"]
 
 
 class GroupCommitter(Generic[Item, Result]):
@@ -36,12 +39,17 @@ class GroupCommitter(Generic[Item, Result]):
         batch_size: int = 100,
         writers: int = 2,
         name: str = "intake",
+        urgency: Callable[[Item], int] | None = None,
     ) -> None:
         self._name = name
         self._pool = pool
         self._write_batch = write_batch
         self._batch_size = batch_size
-        self._queue: asyncio.Queue[tuple[Item, asyncio.Future[Result]]] = asyncio.Queue()
+        # Under a backlog the most urgent items go into the next batch first;
+        # the sequence number keeps arrival order within one urgency.
+        self._urgency = urgency
+        self._sequence = itertools.count()
+        self._queue: asyncio.PriorityQueue[_Waiting[Item, Result]] = asyncio.PriorityQueue()
         self._writers_wanted = writers
         self._writers: list[asyncio.Task[None]] = []
         self._closed = False
@@ -56,7 +64,8 @@ class GroupCommitter(Generic[Item, Result]):
                 for index in range(self._writers_wanted)
             ]
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        await self._queue.put((item, future))
+        rank = -self._urgency(item) if self._urgency is not None else 0
+        await self._queue.put((rank, next(self._sequence), item, future))
         return await future
 
     async def close(self, drain_timeout: float = 10.0) -> None:
@@ -74,15 +83,17 @@ class GroupCommitter(Generic[Item, Result]):
                 await task
         self._writers = []
         while not self._queue.empty():
-            _, future = self._queue.get_nowait()
+            *_, future = self._queue.get_nowait()
             if not future.done():
                 future.set_exception(RuntimeError("the axis is shutting down"))
 
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
+            _, _, item, future = await self._queue.get()
+            batch = [(item, future)]
             while len(batch) < self._batch_size and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+                _, _, item, future = self._queue.get_nowait()
+                batch.append((item, future))
             try:
                 await self._write(batch)
             except asyncio.CancelledError:

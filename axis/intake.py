@@ -56,6 +56,11 @@ def _envelope_refusal(error: EnvelopeError) -> Refusal:
     return Refusal(400, error.code, error.message)
 
 
+def _urgency(item: Item) -> int:
+    """A hỏa tốc document is stored before routine ones waiting with it (issue #8)."""
+    return item.priority if isinstance(item, Checked) else 0
+
+
 class Intake:
     def __init__(
         self,
@@ -73,7 +78,7 @@ class Intake:
         self._trust = trust
         self._agencies = AgencyCache(registry, ttl=agency_ttl)
         self._committer: GroupCommitter[Item, Outcome] = GroupCommitter(
-            pool, write_batch, batch_size=batch_size
+            pool, write_batch, batch_size=batch_size, urgency=_urgency
         )
         # Marking a pull delivery fetched is the one write that may be lost in a crash:
         # the delivery is then listed again until acked, which the recipient must do

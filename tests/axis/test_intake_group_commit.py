@@ -82,3 +82,34 @@ async def test_close_writes_what_was_already_submitted(pool: Pool) -> None:
     await committer.close()
     assert [await future for future in pending] == list(range(20))
     assert await pool.fetchval("SELECT count(*) FROM items") == 20
+
+
+async def test_urgent_items_waiting_behind_a_batch_go_first(pool: Pool) -> None:
+    # While the first batch is being written, routine items (urgency 0) and then
+    # urgent ones (3, 4) queue up; the next batches take the urgent ones first,
+    # and keep arrival order within one urgency.
+    release = asyncio.Event()
+    written: list[list[int]] = []
+
+    async def write(connection: Connection, items: Sequence[int]) -> list[int]:
+        if not written:
+            await release.wait()
+        written.append(list(items))
+        return list(items)
+
+    def urgency(item: int) -> int:
+        return item // 100
+
+    committer: GroupCommitter[int, int] = GroupCommitter(
+        pool, write, batch_size=4, writers=1, urgency=urgency
+    )
+    try:
+        first = asyncio.create_task(committer.submit(1))
+        await asyncio.sleep(0.05)  # the writer holds item 1 and waits
+        waiting = [asyncio.create_task(committer.submit(n)) for n in (2, 3, 4, 5, 301, 402, 6)]
+        await asyncio.sleep(0.05)
+        release.set()
+        await asyncio.gather(first, *waiting)
+    finally:
+        await committer.close()
+    assert written == [[1], [402, 301, 2, 3], [4, 5, 6]]
