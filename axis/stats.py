@@ -201,12 +201,19 @@ async def _ids(pool: Pool, name: str, *arguments: object) -> list[str]:
 
 
 async def _figures_of(
-    pool: Pool, period: Period, row_ids: Sequence[str], rollup: bool, now: datetime | None
+    pool: Pool,
+    period: Period,
+    row_ids: Sequence[str],
+    rollup: bool,
+    now: datetime | None,
+    members: Sequence[str] | None,
 ) -> list[Figures]:
-    async with pool.acquire() as connection:
+    """``members``: every agency the rows cover, when known to be a subtree (None: all)."""
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute(sql.query("stats_custom_plans"))
         rows = await connection.fetch(
             sql.query("stats_agencies"), period.first, period.last, now or datetime.now(UTC),
-            list(row_ids), rollup,
+            list(row_ids), rollup, None if members is None else list(members),
         )  # fmt: skip
     return [_figures(row, "subtree" if rollup else "own") for row in rows]
 
@@ -222,14 +229,17 @@ async def agency_rows(
     now: datetime | None = None,
 ) -> list[Figures]:
     """The ranking rows: roots (or the viewer itself), ``parent``'s children, or all (flat)."""
+    members: list[str] | None = None
     if parent is not None:
         await require_visible(pool, parent, viewer)
         row_ids = await _ids(pool, "stats_children", parent)
-    elif flat:
-        row_ids = await subtree(pool, viewer) if viewer else await _ids(pool, "stats_all_nodes")
+        members = await subtree(pool, parent)
+    elif viewer is not None:
+        members = await subtree(pool, viewer)
+        row_ids = members if flat else [viewer]
     else:
-        row_ids = [viewer] if viewer else await _ids(pool, "stats_roots")
-    rows = await _figures_of(pool, period, row_ids, not flat, now)
+        row_ids = await _ids(pool, "stats_all_nodes" if flat else "stats_roots")
+    rows = await _figures_of(pool, period, row_ids, not flat, now, members)
     return rows if include_idle else [row for row in rows if not row.idle]
 
 
@@ -237,8 +247,9 @@ async def agency_detail(
     pool: Pool, period: Period, organ_id: str, *, viewer: str | None, now: datetime | None = None
 ) -> AgencyDetail:
     await require_visible(pool, organ_id, viewer)
-    (whole,) = await _figures_of(pool, period, [organ_id], True, now)
-    (own,) = await _figures_of(pool, period, [organ_id], False, now)
+    members = await subtree(pool, organ_id)
+    (whole,) = await _figures_of(pool, period, [organ_id], True, now, members)
+    (own,) = await _figures_of(pool, period, [organ_id], False, now, [organ_id])
     return AgencyDetail(whole, own, await daily(pool, period, organ_id))
 
 

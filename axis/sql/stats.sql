@@ -164,10 +164,18 @@ SELECT organ_id FROM stats_agency_nodes WHERE parent_id = $1 ORDER BY organ_id
 -- name: stats_all_nodes
 SELECT organ_id FROM stats_agency_nodes ORDER BY organ_id
 
+-- name: stats_custom_plans
+-- A province's figures want index probes, the whole country's a scan: plan
+-- each statistics query for its actual arguments, never generically.
+SET LOCAL plan_cache_mode = force_custom_plan
+
 -- name: stats_agencies
 -- One row per agency of $4 for the documents sent from $1 to $2 (local days):
 -- with $5 each row covers the agency's whole subtree, otherwise the agency
--- alone. Percentiles are exact (percentile_disc: an observed duration).
+-- alone. $6, when given, lists every agency the rows can cover (a subtree):
+-- the planner cannot tell from the recursive tree how few they are, and
+-- with the list it reads their index entries instead of the whole period.
+-- Percentiles are exact (percentile_disc: an observed duration).
 WITH RECURSIVE tree(row_id, organ_id) AS (
     SELECT r, r FROM unnest($4::text[]) AS r
     UNION
@@ -194,11 +202,17 @@ WITH RECURSIVE tree(row_id, organ_id) AS (
            percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY f.finish_seconds) AS to_06
     FROM tree t JOIN delivery_facts f ON f.recipient_id = t.organ_id
     WHERE f.sent_day BETWEEN $1 AND $2
+      AND ($6::text[] IS NULL OR f.recipient_id = ANY($6::text[]))
     GROUP BY t.row_id
 ), sent AS (
-    SELECT t.row_id, count(*) AS sent
-    FROM tree t JOIN delivery_facts f ON f.sender_id = t.organ_id
-    WHERE f.first_of_message AND f.sent_day BETWEEN $1 AND $2
+    -- Counted per sender first: a count rolls up, so the tree joins thousands
+    -- of senders instead of every document.
+    SELECT t.row_id, sum(c.sent) AS sent
+    FROM (SELECT f.sender_id, count(*) AS sent FROM delivery_facts f
+          WHERE f.first_of_message AND f.sent_day BETWEEN $1 AND $2
+            AND ($6::text[] IS NULL OR f.sender_id = ANY($6::text[]))
+          GROUP BY f.sender_id) c
+    JOIN tree t ON t.organ_id = c.sender_id
     GROUP BY t.row_id
 ), silent AS (
     SELECT t.row_id, count(*) AS silent
@@ -261,19 +275,24 @@ ORDER BY d.day
 
 -- name: stats_silent
 -- Agencies ($3, or all when NULL) that had documents delivered from $1 to $2
--- and have never sent a single status about any document.
-SELECT f.recipient_id AS organ_id, n.name, n.parent_id, count(*) AS received,
-       count(f.delivered_at) AS delivered, min(f.sent_at) AS first_sent_at,
-       max(f.sent_at) AS last_sent_at
-FROM delivery_facts f
-JOIN stats_agency_nodes n ON n.organ_id = f.recipient_id
-WHERE f.sent_day BETWEEN $1 AND $2
-  AND ($3::text[] IS NULL OR f.recipient_id = ANY($3::text[]))
-  AND NOT EXISTS (SELECT 1 FROM delivery_facts g
-                  WHERE g.recipient_id = f.recipient_id AND g.status_count > 0)
-GROUP BY f.recipient_id, n.name, n.parent_id
-HAVING count(f.delivered_at) > 0
-ORDER BY count(f.delivered_at) DESC, f.recipient_id
+-- and have never sent a single status about any document. Grouped first, so
+-- "never answered" is one index probe per agency, not per document.
+WITH received AS (
+    SELECT f.recipient_id, count(*) AS received, count(f.delivered_at) AS delivered,
+           min(f.sent_at) AS first_sent_at, max(f.sent_at) AS last_sent_at
+    FROM delivery_facts f
+    WHERE f.sent_day BETWEEN $1 AND $2
+      AND ($3::text[] IS NULL OR f.recipient_id = ANY($3::text[]))
+    GROUP BY f.recipient_id
+    HAVING count(f.delivered_at) > 0
+)
+SELECT r.recipient_id AS organ_id, n.name, n.parent_id, r.received, r.delivered,
+       r.first_sent_at, r.last_sent_at
+FROM received r
+JOIN stats_agency_nodes n ON n.organ_id = r.recipient_id
+WHERE NOT EXISTS (SELECT 1 FROM delivery_facts g
+                  WHERE g.recipient_id = r.recipient_id AND g.status_count > 0)
+ORDER BY r.delivered DESC, r.recipient_id
 
 -- name: stats_overdue
 -- Deliveries with a deadline passed and still open at $1, earliest first;
