@@ -82,9 +82,17 @@ class AgencyClient:
             )
 
     async def inbox(
-        self, kind: str | None = None, limit: int = 100, cursor: str | None = None
+        self,
+        kind: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+        *,
+        wait: float | None = None,
     ) -> dict[str, Any]:
+        """One inbox page; with ``wait``, an empty inbox answers when something arrives."""
         params: dict[str, str] = {"limit": str(limit)}
+        if wait:
+            params["wait"] = f"{wait:g}"
         if kind:
             params["kind"] = kind
         if cursor:

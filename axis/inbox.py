@@ -16,6 +16,7 @@ delivery.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -24,6 +25,7 @@ from axis import audit, sql
 from axis.database import Pool
 from axis.delivery_events import AckState
 from axis.errors import AxisError
+from axis.inbox_waiters import MAX_WAIT_SECONDS, InboxWaiters
 
 MAX_PAGE = 500
 
@@ -134,6 +136,39 @@ async def page(
         _cursor(-rows[-1]["rank"], rows[-1]["delivery_id"]) if len(rows) == limit else None
     )
     return InboxPage(items, next_cursor)
+
+
+async def page_or_wait(
+    pool: Pool,
+    waiters: InboxWaiters,
+    organ_id: str,
+    kind: Literal["edoc", "status"] | None = None,
+    *,
+    limit: int = 100,
+    cursor: str | None = None,
+    wait: float = 0.0,
+) -> InboxPage:
+    """:func:`page`; when it is empty, first waits up to ``wait`` seconds for an arrival.
+
+    Meant for the first page of a pass: a message that arrives while a later page
+    waits is listed by the next pass (see :func:`page` on the order).
+    """
+    if wait <= 0:
+        return await page(pool, organ_id, kind, limit=limit, cursor=cursor)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + min(wait, MAX_WAIT_SECONDS)
+    with waiters.watch(organ_id) as arrived:
+        while True:
+            # Cleared before reading, so a commit during the read still counts.
+            arrived.clear()
+            found = await page(pool, organ_id, kind, limit=limit, cursor=cursor)
+            remaining = deadline - loop.time()
+            if found.items or remaining <= 0:
+                return found
+            try:
+                await asyncio.wait_for(arrived.wait(), remaining)
+            except TimeoutError:
+                return found
 
 
 class DeliveryRecorder(Protocol):

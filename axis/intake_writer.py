@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 
 from axis import audit, sql, status_rules
 from axis.database import Connection
+from axis.delivery.wakeup import CHANNEL as DELIVERIES_CHANNEL
 from axis.delivery_events import AckState, DeliveryEvent, write_delivery_events
+from axis.inbox_waiters import CHANNEL as INBOX_CHANNEL
 from axis.intake_records import Accepted, Checked
 from axis.refusals import Refusal, RefusalRecord
 
@@ -289,10 +291,17 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
             batch.outcomes[index] = state
         entries.extend(delivery_entries)
     await audit.append_many(connection, entries)
-    # Only push workers listen; a message delivered by pull alone wakes nobody.
-    pushed = [p.item.message_id for p in stored if any(m == "push" for _, m in p.routes)]
-    if pushed:
-        await connection.execute(sql.query("intake_notify"), pushed)
+    # Push workers hear of messages to push, inbox long-polls of their recipients.
+    notices = sorted(
+        {
+            (DELIVERIES_CHANNEL, p.item.message_id) if mode == "push" else (INBOX_CHANNEL, to)
+            for p in stored
+            for to, mode in p.routes
+        }
+    )
+    if notices:
+        channels, payloads = zip(*notices, strict=True)
+        await connection.execute(sql.query("intake_notify"), list(channels), list(payloads))
     return batch.outcomes
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from axis.database import Pool
 from axis.expiring_cache import ExpiringCache
+from axis.inbox_waiters import InboxWaiters
 from axis.intake import Intake
 from axis.registry import Agency, Registry
 from axis.secret_box import SecretBox, secret_box_for
@@ -31,10 +32,12 @@ class Runtime:
     # Bearer secret -> agency, for a couple of seconds: authentication would
     # otherwise be one database round trip per request.
     agencies_by_secret: ExpiringCache[str, Agency | None]
+    inbox_waiters: InboxWaiters
     worker_index: int = 0
 
     async def close(self) -> None:
         await self.intake.close()
+        await self.inbox_waiters.close()
 
 
 def open_runtime(settings: Settings, pool: Pool, worker_index: int = 0) -> Runtime:
@@ -50,5 +53,6 @@ def open_runtime(settings: Settings, pool: Pool, worker_index: int = 0) -> Runti
         trust=trust,
         intake=intake,
         agencies_by_secret=ExpiringCache(registry.by_bearer_secret, ttl=AUTHENTICATION_TTL),
+        inbox_waiters=InboxWaiters(pool),
         worker_index=worker_index,
     )

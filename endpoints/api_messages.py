@@ -13,6 +13,7 @@ from aiohttp import web
 
 from axis import inbox, tracking
 from axis.inbox import BadCursor, MessageNotFound
+from axis.inbox_waiters import MAX_WAIT_SECONDS
 from axis.refusals import Refusal
 from endpoints.authentication import authenticated_agency
 from endpoints.keys import RUNTIME
@@ -86,15 +87,33 @@ def _limit(request: web.Request) -> int:
     return int(text)
 
 
+def _wait(request: web.Request) -> float:
+    text = request.query.get("wait", "0")
+    try:
+        wait = float(text)
+    except ValueError:
+        wait = -1.0
+    if not 0 <= wait <= MAX_WAIT_SECONDS:
+        raise Problem(
+            400,
+            "request.invalid",
+            f"wait must be a number of seconds from 0 to {MAX_WAIT_SECONDS:g}.",
+        )
+    return wait
+
+
 async def list_inbox(request: web.Request) -> web.Response:
     agency = await authenticated_agency(request)
+    runtime = request.app[RUNTIME]
     try:
-        page = await inbox.page(
-            request.app[RUNTIME].pool,
+        page = await inbox.page_or_wait(
+            runtime.pool,
+            runtime.inbox_waiters,
             agency.organ_id,
             kind=_kind(request),
             limit=_limit(request),
             cursor=request.query.get("cursor"),
+            wait=_wait(request),
         )
     except BadCursor as error:
         raise Problem(400, "request.invalid_cursor", error.message) from None

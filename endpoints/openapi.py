@@ -219,6 +219,14 @@ DESCRIPTION: dict[str, Any] = {
                         "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
                     },
                     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "wait",
+                        "in": "query",
+                        "schema": {"type": "number", "minimum": 0, "maximum": 30, "default": 0},
+                        "description": "Long poll: when nothing is waiting, answer as soon as "
+                        "a message for the caller arrives, or after this many seconds with an "
+                        "empty page. An extension of api.md; without it, the answer is at once.",
+                    },
                 ],
                 "responses": {"200": _json(_ref("InboxPage"), "One page."), **_errors(400, 401)},
             }

@@ -59,7 +59,8 @@ VALUES ($1, $2, $3, $4, $5, $6);
 SET LOCAL synchronous_commit TO off;
 
 -- name: intake_notify
-SELECT pg_notify('axis_deliveries', id) FROM unnest($1::text[]) AS id;
+-- Delivered at commit; identical notices of one transaction arrive once.
+SELECT pg_notify(n.channel, n.payload) FROM unnest($1::text[], $2::text[]) AS n(channel, payload);
 
 -- name: inbox_page
 -- Urgent first, then oldest first within a priority. The keyset is

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from collections.abc import AsyncIterator
 
@@ -101,7 +102,7 @@ async def test_inbox_filters_by_kind_and_rejects_bad_queries(api: Api) -> None:
         (receipt["id"], "status", "01")
     ]
     assert (await api.get_json(SENDER, "/api/v1/inbox?kind=edoc"))[1]["items"] == []
-    for query in ("kind=memo", "limit=0", "limit=x", "cursor=abc"):
+    for query in ("kind=memo", "limit=0", "limit=x", "cursor=abc", "wait=x", "wait=-1", "wait=31"):
         code, _body = await api.get_json(SENDER, f"/api/v1/inbox?{query}")
         assert code == 400, query
 
@@ -178,3 +179,13 @@ async def test_acting_on_an_unknown_document_is_refused(api: Api) -> None:
     data = api.agency(SENDER).sign(document(SENDER, [NGHE_AN], business_type=1, acts_on="none"))
     code, body = await api.post(SENDER, data)
     assert (code, body["code"]) == (422, "business.unknown_document")
+
+
+async def test_a_long_poll_over_http_answers_with_the_new_message(api: Api) -> None:
+    waiting = asyncio.create_task(api.get_json(NGHE_AN, "/api/v1/inbox?wait=20"))
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    sent = await api.send(SENDER, document(SENDER, [NGHE_AN]))
+    code, page = await asyncio.wait_for(waiting, 20)
+    assert code == 200
+    assert [item["id"] for item in page["items"]] == [sent["id"]]
