@@ -78,6 +78,7 @@ class _Run:
         self.latencies: list[float] = []
         self.accept_latencies: list[float] = []
         self.all_delivered = asyncio.Event()
+        self.last_delivered_at = 0.0
         self.peak_rss_mb = 0.0
 
     async def submit_all(self, senders: dict[str, AgencyClient]) -> None:
@@ -110,6 +111,8 @@ class _Run:
         taken: set[str] = set()
         slots = asyncio.Semaphore(PULL_CONCURRENCY)
         tasks: set[asyncio.Task[None]] = set()
+        # Set as each take finishes: what a listing of only taken messages waits for.
+        progress = asyncio.Event()
 
         async def take(message_id: str) -> None:
             try:
@@ -120,17 +123,21 @@ class _Run:
                 await client.ack(message_id)
             finally:
                 slots.release()
-                if len(self.latencies) >= self.total:
+                progress.set()
+                if len(self.latencies) >= self.total and not self.all_delivered.is_set():
+                    self.last_delivered_at = time.perf_counter()
                     self.all_delivered.set()
 
         while not self.all_delivered.is_set():
             # From the start each round: unacknowledged messages are all listed, and
             # ids already taken are skipped, whatever order the inbox uses.
+            progress.clear()
             page = await client.inbox(limit=100, wait=IDLE_WAIT_SECONDS)
             fresh = [item["id"] for item in page["items"] if item["id"] not in taken]
             if not fresh:
-                # Listed but all taken: the takes in flight will ack them soon.
-                await asyncio.sleep(0.005 if page["items"] else 0)
+                if page["items"]:  # listed but all taken: look again once one is acked
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(progress.wait(), IDLE_WAIT_SECONDS)
                 continue
             for message_id in fresh:
                 await slots.acquire()
@@ -168,7 +175,8 @@ async def apply_load(load: Load) -> LoadFigures:
         await run.submit_all(senders)
         accepted_elapsed = time.perf_counter() - started
         await asyncio.wait_for(asyncio.gather(*receiving), timeout=600)
-        delivered_elapsed = time.perf_counter() - started
+        # Not when the receivers return: idle ones end their last long poll first.
+        delivered_elapsed = run.last_delivered_at - started
     finally:
         sampler.cancel()
         for client in (*senders.values(), *receivers):
