@@ -19,26 +19,21 @@ import argparse
 import asyncio
 import json
 import random
-import shutil
 import statistics
-import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 
 from axis import database, deadlines, migrator, stats
 from axis.database import Pool
-from axis.settings import Settings
 from axis.stats_refresh import refresh
 from axis.working_days import WorkingCalendar
+from benchmarks.scratch_database import database_arguments, scratch_database
 from tests.support import histories
-from tests.support.databases import with_database
 from tests.support.histories import AgencyRecord
 
 START = histories.utc(2025, 1, 1)
@@ -191,27 +186,15 @@ async def _province_overdue(pool: Pool, now: datetime) -> deadlines.OverduePage:
 
 
 async def _main(arguments: argparse.Namespace) -> dict[str, Any]:
-    if arguments.database_url:
-        return await _run(arguments.database_url, arguments.deliveries, arguments.rounds)
-    folder = Path(tempfile.mkdtemp(prefix="axis-bench-stats-", dir="/tmp"))
-    try:
-        async with database.database_url(Settings(data_dir=folder)) as server_url:
-            name = f"stats_bench_{uuid.uuid4().hex[:8]}"
-            admin = await asyncpg.connect(server_url)
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            await admin.close()
-            return await _run(with_database(server_url, name), arguments.deliveries,
-                              arguments.rounds)  # fmt: skip
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    async with scratch_database(arguments.database_url, "stats") as url:
+        return await _run(url, arguments.deliveries, arguments.rounds)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deliveries", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--database-url")
-    parser.add_argument("--json", action="store_true")
+    database_arguments(parser)
     arguments = parser.parse_args()
     report = asyncio.run(_main(arguments))
     if arguments.json:

@@ -21,19 +21,15 @@ import argparse
 import asyncio
 import json
 import statistics
-import tempfile
 import time
-import uuid
 from functools import partial
-from pathlib import Path
 
 import asyncpg
 
-from axis import database, migrator
+from axis import migrator
 from axis.delivery.worker import DeliveryWorker, WorkerOptions
-from axis.settings import Settings
+from benchmarks.scratch_database import database_arguments, scratch_database
 from tests.support.backlog import overtaking, queue_documents
-from tests.support.databases import with_database
 from tests.support.envelopes import document, open_broker
 from tests.support.push_endpoint import Answer, PushEndpoint
 
@@ -123,16 +119,8 @@ async def _run(url: str, arguments: argparse.Namespace) -> dict[str, object]:
 
 
 async def _main(arguments: argparse.Namespace) -> dict[str, object]:
-    if arguments.database_url:
-        return await _run(arguments.database_url, arguments)
-    with tempfile.TemporaryDirectory(prefix="axis-bench-") as folder:
-        settings = Settings(data_dir=Path(folder))
-        async with database.database_url(settings) as server_url:
-            name = f"urgency_bench_{uuid.uuid4().hex[:8]}"
-            admin = await asyncpg.connect(server_url)
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            await admin.close()
-            return await _run(with_database(server_url, name), arguments)
+    async with scratch_database(arguments.database_url, "urgency") as url:
+        return await _run(url, arguments)
 
 
 def main() -> None:
@@ -142,8 +130,7 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.03, help="seconds per push")
     parser.add_argument("--concurrency", type=int, default=4, help="pushes per endpoint")
     parser.add_argument("--pause", type=float, default=0.2, help="seconds between rounds")
-    parser.add_argument("--database-url")
-    parser.add_argument("--json", action="store_true")
+    database_arguments(parser)
     arguments = parser.parse_args()
     report = asyncio.run(_main(arguments))
     if arguments.json:

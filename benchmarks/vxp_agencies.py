@@ -16,10 +16,7 @@ import asyncio
 import json
 import os
 import statistics
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
 import asyncpg
 from aiohttp import web
@@ -27,8 +24,8 @@ from aiohttp import web
 from axis import database, migrator
 from axis.runtime import open_runtime
 from axis.settings import Settings
+from benchmarks.scratch_database import database_arguments, scratch_database
 from endpoints.application import build_application
-from tests.support.databases import with_database
 from tests.support.processes import free_port
 from tests.support.vxp_client import VxpService
 
@@ -105,25 +102,15 @@ async def _run(url: str, count: int, rounds: int) -> dict[str, object]:
 
 
 async def _main(arguments: argparse.Namespace) -> dict[str, object]:
-    if arguments.database_url:
-        return await _run(arguments.database_url, arguments.agencies, arguments.rounds)
-    with tempfile.TemporaryDirectory(prefix="axis-bench-") as folder:
-        settings = Settings(data_dir=Path(folder))
-        async with database.database_url(settings) as server_url:
-            name = f"vxp_bench_{uuid.uuid4().hex[:8]}"
-            admin = await asyncpg.connect(server_url)
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            await admin.close()
-            url = with_database(server_url, name)
-            return await _run(url, arguments.agencies, arguments.rounds)
+    async with scratch_database(arguments.database_url, "vxp") as url:
+        return await _run(url, arguments.agencies, arguments.rounds)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agencies", type=int, default=120_000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--database-url")
-    parser.add_argument("--json", action="store_true")
+    database_arguments(parser)
     arguments = parser.parse_args()
     report = asyncio.run(_main(arguments))
     if arguments.json:

@@ -1,0 +1,52 @@
+"""A database for one benchmark run, and the arguments every database benchmark takes.
+
+``--database-url`` runs against a database you give (migrated as needed);
+without it, an embedded PostgreSQL starts in a temporary folder under /tmp
+(outside pytest's private folders, which the embedded server's user cannot
+enter) and a freshly created database on it is used, then all is removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+
+from axis import database
+from axis.settings import Settings
+from tests.support.databases import with_database
+
+
+def database_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--database-url", help="an existing database instead of an embedded one")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    return parser
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(database_url: str | None, name: str) -> AsyncIterator[str]:
+    """Yields ``database_url`` itself, or the URL of a new database called ``name_<random>``."""
+    if database_url:
+        yield database_url
+        return
+    folder = Path(tempfile.mkdtemp(prefix=f"axis-bench-{name}-", dir="/tmp"))
+    try:
+        async with database.database_url(Settings(data_dir=folder)) as server_url:
+            created = f"{name}_bench_{uuid.uuid4().hex[:8]}"
+            # An identifier cannot be a query parameter; this one is ours, and checked.
+            assert re.fullmatch(r"[a-z0-9_]+", created), created
+            admin = await asyncpg.connect(server_url)
+            try:
+                await admin.execute('CREATE DATABASE "' + created + '"')
+            finally:
+                await admin.close()
+            yield with_database(server_url, created)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
