@@ -9,13 +9,16 @@ enter) and a freshly created database on it is used, then all is removed.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import json
 import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 
@@ -23,11 +26,26 @@ from axis import database
 from axis.settings import Settings
 from tests.support.databases import with_database
 
+Report = TypeVar("Report")
 
-def database_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+
+def run_benchmark(
+    parser: argparse.ArgumentParser,
+    name: str,
+    measure: Callable[[str, argparse.Namespace], Awaitable[Report]],
+    describe: Callable[[Report], str],
+) -> None:
+    """Adds the database options, measures on a scratch database, prints text or JSON."""
     parser.add_argument("--database-url", help="an existing database instead of an embedded one")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
-    return parser
+    arguments = parser.parse_args()
+
+    async def measured() -> Report:
+        async with scratch_database(arguments.database_url, name) as url:
+            return await measure(url, arguments)
+
+    report = asyncio.run(measured())
+    print(json.dumps(report, ensure_ascii=False) if arguments.json else describe(report))
 
 
 @contextlib.asynccontextmanager

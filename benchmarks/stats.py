@@ -16,8 +16,6 @@ and for the whole year.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import random
 import statistics
 import time
@@ -32,7 +30,7 @@ from axis import database, deadlines, migrator, stats
 from axis.database import Pool
 from axis.stats_refresh import refresh
 from axis.working_days import WorkingCalendar
-from benchmarks.scratch_database import database_arguments, scratch_database
+from benchmarks.scratch_database import run_benchmark
 from tests.support import histories
 from tests.support.histories import AgencyRecord
 
@@ -185,38 +183,34 @@ async def _province_overdue(pool: Pool, now: datetime) -> deadlines.OverduePage:
     return await deadlines.overdue(pool, senders=None, recipients=members, now=now)
 
 
-async def _main(arguments: argparse.Namespace) -> dict[str, Any]:
-    async with scratch_database(arguments.database_url, "stats") as url:
-        return await _run(url, arguments.deliveries, arguments.rounds)
+def _describe(report: dict[str, Any]) -> str:
+    data, fresh = report["data"], report["refresh"]
+    lines = [
+        f"{data['edoc_deliveries']:,} tracked deliveries ({data['deliveries']:,} deliveries, "
+        f"{data['status_events']:,} status events, {data['messages']:,} messages) among "
+        f"{data['agencies']:,} agencies over {data['days']} days; written in "
+        f"{data['fill_seconds']} s",
+        f"refresh: full {fresh['full_seconds']} s ({fresh['full_rows']:,} facts), one more day "
+        f"{fresh['one_day_seconds']} s ({fresh['one_day_rows']:,} facts), idle "
+        f"{fresh['idle_seconds']} s",
+    ]
+    lines.extend(
+        f"{name:<42} first {timing['first_ms']:>8} ms   median {timing['median_ms']:>8} ms"
+        f"   ({timing['rows']} rows)"
+        for name, timing in report["queries"].items()
+    )
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deliveries", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
-    database_arguments(parser)
-    arguments = parser.parse_args()
-    report = asyncio.run(_main(arguments))
-    if arguments.json:
-        print(json.dumps(report, ensure_ascii=False))
-        return
-    data, fresh = report["data"], report["refresh"]
-    print(
-        f"{data['edoc_deliveries']:,} tracked deliveries ({data['deliveries']:,} deliveries, "
-        f"{data['status_events']:,} status events, {data['messages']:,} messages) among "
-        f"{data['agencies']:,} agencies over {data['days']} days; written in "
-        f"{data['fill_seconds']} s"
-    )
-    print(
-        f"refresh: full {fresh['full_seconds']} s ({fresh['full_rows']:,} facts), one more day "
-        f"{fresh['one_day_seconds']} s ({fresh['one_day_rows']:,} facts), idle "
-        f"{fresh['idle_seconds']} s"
-    )
-    for name, timing in report["queries"].items():
-        print(
-            f"{name:<42} first {timing['first_ms']:>8} ms   median {timing['median_ms']:>8} ms"
-            f"   ({timing['rows']} rows)"
-        )
+    run_benchmark(
+        parser, "stats",
+        lambda url, arguments: _run(url, arguments.deliveries, arguments.rounds),
+        _describe,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

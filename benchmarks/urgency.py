@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import time
 from functools import partial
@@ -28,7 +27,7 @@ import asyncpg
 
 from axis import migrator
 from axis.delivery.worker import DeliveryWorker, WorkerOptions
-from benchmarks.scratch_database import database_arguments, scratch_database
+from benchmarks.scratch_database import run_benchmark
 from tests.support.backlog import overtaking, queue_documents
 from tests.support.envelopes import document, open_broker
 from tests.support.push_endpoint import Answer, PushEndpoint
@@ -118,25 +117,8 @@ async def _run(url: str, arguments: argparse.Namespace) -> dict[str, object]:
     }
 
 
-async def _main(arguments: argparse.Namespace) -> dict[str, object]:
-    async with scratch_database(arguments.database_url, "urgency") as url:
-        return await _run(url, arguments)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backlog", type=int, default=5000)
-    parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--delay", type=float, default=0.03, help="seconds per push")
-    parser.add_argument("--concurrency", type=int, default=4, help="pushes per endpoint")
-    parser.add_argument("--pause", type=float, default=0.2, help="seconds between rounds")
-    database_arguments(parser)
-    arguments = parser.parse_args()
-    report = asyncio.run(_main(arguments))
-    if arguments.json:
-        print(json.dumps(report))
-        return
-    print(
+def _describe(report: dict[str, object]) -> str:
+    return (
         f"routine backlog {report['backlog']} documents at one endpoint "
         f"({report['push_delay_ms']} ms per push, {report['concurrency']} at a time; "
         f"stored in {report['queue_seconds']} s)\n"
@@ -149,6 +131,16 @@ def main() -> None:
         f"{report['endpoint_capacity_per_second']}/s); "
         f"{report['routine_waiting_at_last']} still queued after the last urgent one"
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backlog", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--delay", type=float, default=0.03, help="seconds per push")
+    parser.add_argument("--concurrency", type=int, default=4, help="pushes per endpoint")
+    parser.add_argument("--pause", type=float, default=0.2, help="seconds between rounds")
+    run_benchmark(parser, "urgency", _run, _describe)
 
 
 if __name__ == "__main__":

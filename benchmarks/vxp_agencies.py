@@ -24,7 +24,7 @@ from aiohttp import web
 from axis import database, migrator
 from axis.runtime import open_runtime
 from axis.settings import Settings
-from benchmarks.scratch_database import database_arguments, scratch_database
+from benchmarks.scratch_database import run_benchmark
 from endpoints.application import build_application
 from tests.support.processes import free_port
 from tests.support.vxp_client import VxpService
@@ -101,27 +101,23 @@ async def _run(url: str, count: int, rounds: int) -> dict[str, object]:
     }
 
 
-async def _main(arguments: argparse.Namespace) -> dict[str, object]:
-    async with scratch_database(arguments.database_url, "vxp") as url:
-        return await _run(url, arguments.agencies, arguments.rounds)
+def _describe(report: dict[str, object]) -> str:
+    return (
+        f"getAgenciesList, {report['agencies']} agencies: first (uncached) call "
+        f"{report['first_seconds']} s, median {report['median_seconds']} s, "
+        f"best {report['best_seconds']} s over {report['rounds']} calls; "
+        f"response {report['response_bytes']} bytes; COPY took {report['copy_seconds']} s"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agencies", type=int, default=120_000)
     parser.add_argument("--rounds", type=int, default=5)
-    database_arguments(parser)
-    arguments = parser.parse_args()
-    report = asyncio.run(_main(arguments))
-    if arguments.json:
-        print(json.dumps(report))
-        return
-    print(
-        f"getAgenciesList, {report['agencies']} agencies: first (uncached) call "
-        f"{report['first_seconds']} s, median {report['median_seconds']} s, "
-        f"best {report['best_seconds']} s over {report['rounds']} calls; "
-        f"response {report['response_bytes']} bytes; COPY took {report['copy_seconds']} s"
-    )
+    run_benchmark(
+        parser, "vxp", lambda url, arguments: _run(url, arguments.agencies, arguments.rounds),
+        _describe,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":
