@@ -5,37 +5,13 @@ Screenshots land in test-artifacts/screenshots/ for people to look at.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser.conftest import SCREENSHOTS, sign_in
 from tests.support.ui_pages import CLERK, OPERATOR, PASSWORD, Pages, running_pages
-
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
-
-
-def _require_browser() -> Any:
-    missing = None
-    try:
-        from playwright.async_api import async_playwright
-    except ImportError:
-        missing = "the playwright package is not installed"
-    else:
-        if not CHROMIUM.exists():
-            missing = f"{CHROMIUM} is missing (apt-get install chromium)"
-    if missing is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests need a browser in CI: {missing}")
-        pytest.skip(f"outside CI only, no chromium browser: {missing}")
-    return async_playwright
 
 
 @pytest.fixture
@@ -44,38 +20,17 @@ async def pages(database_url: str) -> AsyncIterator[Pages]:
         yield running
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async_playwright = _require_browser()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-async def _sign_in(page: Any, base_url: str, username: str, password: str) -> None:
-    await page.goto(base_url + "/ui/")
-    await page.fill("input[name=username]", username)
-    await page.fill("input[name=password]", password)
-    await page.click("button[type=submit]")
-
-
 async def test_clerk_watches_a_status_arrive_without_reloading(pages: Pages, browser: Any) -> None:
     message_id = await pages.send_document("V/v triển khai trục liên thông năm 2027")
     page = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
 
-    await _sign_in(page, pages.base_url, CLERK, "mat-khau-sai")
+    await sign_in(page, pages.base_url, CLERK, "mat-khau-sai")
     alert = page.locator("p.error")
     await alert.wait_for()
     assert await alert.inner_text() == "Tên đăng nhập hoặc mật khẩu không đúng."
     await page.screenshot(path=str(SCREENSHOTS / "01-wrong-password.png"))
 
-    await _sign_in(page, pages.base_url, CLERK, PASSWORD)
+    await sign_in(page, pages.base_url, CLERK, PASSWORD)
     await page.wait_for_url("**/ui/sent")
     row = page.locator("table.list tbody tr", has_text="triển khai trục liên thông")
     await row.wait_for()
@@ -113,7 +68,7 @@ async def test_operator_sees_backlog_and_retries_a_dead_delivery(
     )
     assert alive and waiting >= 1
     page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
-    await _sign_in(page, pages.base_url, OPERATOR, PASSWORD)
+    await sign_in(page, pages.base_url, OPERATOR, PASSWORD)
     await page.wait_for_url("**/ui/ops")
     assert await page.inner_text("td[data-state=queued]") == str(waiting)
     assert await page.inner_text("td[data-state=dead]") == "1"

@@ -14,13 +14,7 @@ from typing import Any
 import pytest
 
 from axis.stats_refresh import refresh_with
-from tests.browser.test_pages_in_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    SCREENSHOTS,
-    _require_browser,
-    _sign_in,
-)
+from tests.browser.conftest import SCREENSHOTS, sign_in
 from tests.support import histories
 from tests.support.histories import AgencyRecord
 from tests.support.stats_expectations import Model, Rules
@@ -38,20 +32,6 @@ from tests.support.ui_pages import (
 PROVINCE = "000.00.00.H53"
 AGENCIES = tuple(AgencyRecord(o, f"Agency {o}", PROVINCE) for o in (SENDER, RECIPIENT, OTHER))
 FIRST, LAST = date(2025, 4, 20), date(2025, 5, 20)
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Any]:
-    async_playwright = _require_browser()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 @pytest.fixture
@@ -79,12 +59,12 @@ async def _column(page: Any, field: str) -> list[int]:
 
 
 async def test_operator_ranks_agencies_and_drills_into_a_province(
-    pages: Pages, chromium: Any
+    pages: Pages, browser: Any
 ) -> None:
     model = await _history(pages)
     now = datetime.now(UTC)
-    page = await (await chromium.new_context(viewport={"width": 1400, "height": 900})).new_page()
-    await _sign_in(page, pages.base_url, OPERATOR, PASSWORD)
+    page = await (await browser.new_context(viewport={"width": 1400, "height": 900})).new_page()
+    await sign_in(page, pages.base_url, OPERATOR, PASSWORD)
     await page.wait_for_url("**/ui/ops")
     await page.get_by_role("link", name="Thống kê trách nhiệm").click()
     await page.wait_for_url("**/ui/ops/stats")
@@ -131,12 +111,12 @@ async def test_operator_ranks_agencies_and_drills_into_a_province(
 
 
 async def test_clerk_sees_the_documents_overdue_at_its_recipients(
-    pages: Pages, chromium: Any
+    pages: Pages, browser: Any
 ) -> None:
     model = await _history(pages)
     expected = model.overdue(datetime.now(UTC), senders={SENDER})
-    page = await (await chromium.new_context(viewport={"width": 1400, "height": 900})).new_page()
-    await _sign_in(page, pages.base_url, CLERK, PASSWORD)
+    page = await (await browser.new_context(viewport={"width": 1400, "height": 900})).new_page()
+    await sign_in(page, pages.base_url, CLERK, PASSWORD)
     await page.wait_for_url("**/ui/sent")
     await page.get_by_role("link", name="Văn bản quá hạn").click()
     await page.wait_for_url("**/ui/overdue")

@@ -9,25 +9,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from axis import database
-from axis.runtime import Runtime, open_runtime
-from axis.settings import Settings
+from axis.runtime import Runtime
 from endpoints import admin_deliveries
 from endpoints.keys import RUNTIME
 from endpoints.problems import problem_middleware
 from tests.support.deliveries import add_agency, add_delivery, delivery_state
 
 OPERATOR = {"Authorization": "Bearer operator-token"}
-
-
-@pytest.fixture
-async def runtime(database_url: str) -> AsyncIterator[Runtime]:
-    pool = await database.create_pool(database_url, 4)
-    settings = Settings(secret_key="test-key", operator_token="operator-token")
-    try:
-        yield open_runtime(settings, pool)
-    finally:
-        await pool.close()
 
 
 @pytest.fixture

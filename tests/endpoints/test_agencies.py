@@ -10,9 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from cryptography.hazmat.primitives import serialization
 
-from axis import database
-from axis.runtime import Runtime, open_runtime
-from axis.settings import Settings
+from axis.runtime import Runtime
 from endpoints import admin_agencies, api_agencies
 from endpoints.application import build_application
 from endpoints.keys import RUNTIME
@@ -26,20 +24,6 @@ from tests.support.agencies import (
 )
 
 OPERATOR = {"Authorization": "Bearer operator-token"}
-
-
-@pytest.fixture
-async def runtime(database_url: str) -> AsyncIterator[Runtime]:
-    pool = await database.create_pool(database_url, 4)
-    settings = Settings(
-        database_url=database_url, secret_key="test-key", operator_token="operator-token"
-    )
-    opened = open_runtime(settings, pool)
-    try:
-        yield opened
-    finally:
-        await opened.close()
-        await pool.close()
 
 
 @pytest.fixture

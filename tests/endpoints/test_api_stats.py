@@ -13,9 +13,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from axis import database
-from axis.runtime import Runtime, open_runtime
-from axis.settings import Settings
+from axis.runtime import Runtime
 from axis.stats_refresh import refresh_with
 from endpoints import api_stats
 from endpoints.keys import RUNTIME
@@ -36,20 +34,6 @@ AGENCIES = (
 PERIOD = {"from": "2025-04-20", "to": "2025-05-20"}
 
 Client = TestClient[web.Request, web.Application]
-
-
-@pytest.fixture
-async def runtime(database_url: str) -> AsyncIterator[Runtime]:
-    pool = await database.create_pool(database_url, 4)
-    settings = Settings(
-        database_url=database_url, secret_key="test-key", operator_token="operator-token"
-    )
-    opened = open_runtime(settings, pool)
-    try:
-        yield opened
-    finally:
-        await opened.close()
-        await pool.close()
 
 
 @pytest.fixture
