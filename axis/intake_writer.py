@@ -26,8 +26,6 @@ from axis.refusals import Refusal, RefusalRecord
 Item = Checked | RefusalRecord | DeliveryEvent
 Outcome = Accepted | Refusal | AckState | None
 
-_DELIVERY_COLUMNS = ("message_id", "recipient_id", "kind", "mode", "priority")
-
 
 @dataclass(slots=True)
 class _Planned:
@@ -265,8 +263,10 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
         else:
             raise RuntimeError(f"message {item.message_id} was neither stored nor a repeat")
     if deliveries:
-        await connection.copy_records_to_table(
-            "deliveries", records=deliveries, columns=_DELIVERY_COLUMNS
+        # From arrays, as the messages: cheaper than COPY at intake's batch sizes.
+        await connection.execute(
+            sql.query("intake_insert_deliveries"),
+            *[list(column) for column in zip(*deliveries, strict=True)],
         )
     if events:
         await connection.executemany(sql.query("intake_insert_status_event"), events)

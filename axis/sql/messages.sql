@@ -28,6 +28,10 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]
 ON CONFLICT DO NOTHING
 RETURNING id;
 
+-- name: intake_insert_deliveries
+INSERT INTO deliveries (message_id, recipient_id, kind, mode, priority)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::smallint[]);
+
 -- name: intake_find_document
 SELECT id FROM messages WHERE sender_id = $1 AND document_id = $2 AND kind = 'edoc';
 
