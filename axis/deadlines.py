@@ -29,9 +29,9 @@ import binascii
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
-from axis import sql
+from axis import sql, stats
 from axis.database import Pool
 from axis.stats import StatsError
 
@@ -129,6 +129,32 @@ def _decode(cursor: str) -> tuple[datetime, int]:
         return datetime.fromisoformat(moment), int(delivery_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidCursor(f"The cursor {cursor!r} is not one this axis handed out.") from None
+
+
+async def scope(
+    pool: Pool,
+    viewer: str | None,
+    *,
+    side: Literal["sent", "received"] = "sent",
+    sender: str | None = None,
+    recipient: str | None = None,
+) -> tuple[list[str] | None, list[str] | None]:
+    """Whose overdue deliveries a caller may list: (senders, recipients); None is any.
+
+    An operator (``viewer`` None) sees all, narrowed by ``sender``/``recipient``. An
+    agency sees its subtree's ``side``: it may narrow that side to one of its units
+    (:class:`axis.stats.OutsideSubtree` otherwise), never widen it, and filter the
+    other side freely.
+    """
+    if viewer is None:
+        return ([sender] if sender else None), ([recipient] if recipient else None)
+    mine = await stats.subtree(pool, viewer)
+    named = sender if side == "sent" else recipient
+    if named is not None:
+        await stats.require_visible(pool, named, viewer)
+    if side == "sent":
+        return ([sender] if sender else mine), ([recipient] if recipient else None)
+    return ([sender] if sender else None), ([recipient] if recipient else mine)
 
 
 async def overdue(

@@ -7,24 +7,9 @@ from aiohttp import web
 from axis.delivery import dead_letters
 from endpoints.authentication import require_operator
 from endpoints.keys import RUNTIME
-from endpoints.problems import Problem
+from endpoints.problems import Problem, whole_number
 
 _MAX_LIMIT = 500
-
-
-def _integer(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    text = request.query.get(name)
-    if text is None or text == "":
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise Problem(
-            400, "query.invalid", f"'{name}' must be a whole number, not {text!r}."
-        ) from None
-    if not low <= value <= high:
-        raise Problem(400, "query.invalid", f"'{name}' must be between {low} and {high}.")
-    return value
 
 
 async def list_deliveries(request: web.Request) -> web.Response:
@@ -36,8 +21,8 @@ async def list_deliveries(request: web.Request) -> web.Response:
             "query.invalid",
             f"'state' must be one of {', '.join(dead_letters.STATES)} or all, not {state!r}.",
         )
-    limit = _integer(request, "limit", 100, 1, _MAX_LIMIT)
-    cursor = _integer(request, "cursor", 0, 0, 2**62)
+    limit = whole_number(request, "limit", 100, 1, _MAX_LIMIT, "query.invalid")
+    cursor = whole_number(request, "cursor", 0, 0, 2**62, "query.invalid")
     rows = await dead_letters.list_deliveries(
         request.app[RUNTIME].pool, None if state == "all" else state, cursor, limit
     )

@@ -8,7 +8,6 @@ opaque and ``null`` on the last page.
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Any
 
@@ -17,9 +16,10 @@ from aiohttp import web
 from axis import registry, trust_admin
 from axis.errors import AxisError
 from axis.registry import Agency
-from endpoints.authentication import authenticated_agency
+from endpoints import problems
+from endpoints.authentication import authenticated_agency, is_operator
 from endpoints.keys import RUNTIME
-from endpoints.problems import Problem
+from endpoints.problems import Problem, whole_number
 
 # Refusals of the registry and trust administration, as HTTP problems.
 _PROBLEMS: dict[type[AxisError], tuple[int, str]] = {
@@ -41,10 +41,7 @@ _PROBLEMS: dict[type[AxisError], tuple[int, str]] = {
 
 
 def problem_for(error: AxisError) -> Problem:
-    for kind, (status, code) in _PROBLEMS.items():
-        if isinstance(error, kind):
-            return Problem(status, code, error.message)
-    return Problem(400, "request.refused", error.message)
+    return problems.problem_for(error, _PROBLEMS)
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
@@ -56,27 +53,13 @@ def json_response(body: Any, status: int = 200) -> web.Response:
     )
 
 
-def is_operator(request: web.Request) -> bool:
-    expected = request.app[RUNTIME].settings.operator_token
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return (
-        expected is not None
-        and scheme.lower() == "bearer"
-        and hmac.compare_digest(token.strip().encode(), expected.encode())
-    )
-
-
 def page_arguments(request: web.Request) -> dict[str, Any]:
     """``q``, ``parent``, ``limit`` and ``cursor`` from the query string (400 when malformed)."""
     query = request.query
-    try:
-        limit = int(query.get("limit", registry.DEFAULT_PAGE_SIZE))
-    except ValueError:
-        raise Problem(400, "query.invalid_limit", "'limit' must be a whole number.") from None
-    if not 1 <= limit <= registry.MAX_PAGE_SIZE:
-        raise Problem(
-            400, "query.invalid_limit", f"'limit' must be from 1 to {registry.MAX_PAGE_SIZE}."
-        )
+    limit = whole_number(
+        request, "limit", registry.DEFAULT_PAGE_SIZE, 1, registry.MAX_PAGE_SIZE,
+        "query.invalid_limit",
+    )  # fmt: skip
     return {
         "q": query.get("q", ""),
         "parent_id": query.get("parent") or None,

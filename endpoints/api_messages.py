@@ -17,7 +17,7 @@ from axis.inbox_waiters import MAX_WAIT_SECONDS
 from axis.refusals import Refusal
 from endpoints.authentication import authenticated_agency
 from endpoints.keys import RUNTIME
-from endpoints.problems import Problem
+from endpoints.problems import Problem, whole_number
 
 XML = "application/xml"
 
@@ -79,12 +79,7 @@ def _kind(request: web.Request) -> Literal["edoc", "status"] | None:
 
 
 def _limit(request: web.Request) -> int:
-    text = request.query.get("limit", "100")
-    if not text.isdigit() or not 1 <= int(text) <= inbox.MAX_PAGE:
-        raise Problem(
-            400, "request.invalid", f"limit must be a whole number from 1 to {inbox.MAX_PAGE}."
-        )
-    return int(text)
+    return whole_number(request, "limit", 100, 1, inbox.MAX_PAGE, "request.invalid")
 
 
 def _wait(request: web.Request) -> float:

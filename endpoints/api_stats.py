@@ -21,10 +21,11 @@ from aiohttp import web
 
 from axis import deadlines, stats, stats_csv
 from axis.errors import AxisError
-from endpoints.api_agencies import is_operator, json_response
-from endpoints.authentication import authenticated_agency
+from endpoints import problems
+from endpoints.api_agencies import json_response
+from endpoints.authentication import authenticated_agency, is_operator
 from endpoints.keys import RUNTIME
-from endpoints.problems import Problem
+from endpoints.problems import Problem, whole_number
 
 _PROBLEMS: dict[type[AxisError], tuple[int, str]] = {
     stats.InvalidPeriod: (400, "query.invalid_period"),
@@ -36,10 +37,7 @@ CSV_EXPORT_LIMIT = 50_000
 
 
 def problem_for(error: AxisError) -> Problem:
-    for kind, (status, code) in _PROBLEMS.items():
-        if isinstance(error, kind):
-            return Problem(status, code, error.message)
-    return Problem(400, "request.refused", error.message)
+    return problems.problem_for(error, _PROBLEMS)
 
 
 async def viewer_of(request: web.Request) -> str | None:
@@ -148,48 +146,24 @@ async def get_agency(request: web.Request) -> web.Response:
 
 
 def _limit(request: web.Request) -> int:
-    try:
-        limit = int(request.query.get("limit", deadlines.DEFAULT_LIMIT))
-    except ValueError:
-        raise Problem(400, "query.invalid_limit", "'limit' must be a whole number.") from None
-    if not 1 <= limit <= deadlines.MAX_LIMIT:
-        raise Problem(
-            400, "query.invalid_limit", f"'limit' must be from 1 to {deadlines.MAX_LIMIT}."
-        )
-    return limit
-
-
-async def _overdue_scope(
-    request: web.Request, viewer: str | None
-) -> tuple[list[str] | None, list[str] | None]:
-    """Whose overdue deliveries the caller asks for: (senders, recipients); None is any."""
-    pool = request.app[RUNTIME].pool
-    sender = request.query.get("sender") or None
-    recipient = request.query.get("recipient") or None
-    if viewer is None:
-        return ([sender] if sender else None), ([recipient] if recipient else None)
-    side = request.query.get("side", "sent")
-    if side not in ("sent", "received"):
-        raise Problem(400, "query.invalid", "'side' must be sent or received.")
-    mine = await stats.subtree(pool, viewer)
-    # The caller's own side may be narrowed to one of its units, never widened.
-    named = sender if side == "sent" else recipient
-    if named is not None:
-        try:
-            await stats.require_visible(pool, named, viewer)
-        except AxisError as error:
-            raise problem_for(error) from None
-    if side == "sent":
-        return ([sender] if sender else mine), ([recipient] if recipient else None)
-    return ([sender] if sender else None), ([recipient] if recipient else mine)
+    return whole_number(
+        request, "limit", deadlines.DEFAULT_LIMIT, 1, deadlines.MAX_LIMIT, "query.invalid_limit"
+    )
 
 
 async def list_overdue(request: web.Request) -> web.Response:
     viewer = await viewer_of(request)
-    senders, recipients = await _overdue_scope(request, viewer)
+    side = request.query.get("side", "sent")
+    if side not in ("sent", "received"):
+        raise Problem(400, "query.invalid", "'side' must be sent or received.")
     csv = wants_csv(request)
     pool = request.app[RUNTIME].pool
     try:
+        senders, recipients = await deadlines.scope(
+            pool, viewer, side="sent" if side == "sent" else "received",
+            sender=request.query.get("sender") or None,
+            recipient=request.query.get("recipient") or None,
+        )  # fmt: skip
         page = await deadlines.overdue(
             pool, senders=senders, recipients=recipients,
             cursor=request.query.get("cursor") or None,

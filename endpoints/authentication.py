@@ -34,13 +34,22 @@ async def authenticated_agency(request: web.Request) -> Agency:
     return agency
 
 
-def require_operator(request: web.Request) -> None:
-    """401 unless the request carries the configured operator token."""
+def is_operator(request: web.Request) -> bool:
+    """Whether the request carries the configured operator token."""
     expected = request.app[RUNTIME].settings.operator_token
     token = _bearer_token(request)
-    if expected is None:
+    return (
+        expected is not None
+        and token is not None
+        and hmac.compare_digest(token.encode(), expected.encode())
+    )
+
+
+def require_operator(request: web.Request) -> None:
+    """401 unless the request carries the configured operator token."""
+    if request.app[RUNTIME].settings.operator_token is None:
         raise Problem(
             401, "auth.operator_disabled", "No operator token is configured (AXIS_OPERATOR_TOKEN)."
         )
-    if token is None or not hmac.compare_digest(token.encode(), expected.encode()):
+    if not is_operator(request):
         raise Problem(401, "auth.invalid", "The operator token is missing or wrong.")

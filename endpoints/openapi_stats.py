@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-_PROBLEM = {"$ref": "#/components/responses/Problem"}
+from endpoints.openapi_parts import TIME as _TIME
+from endpoints.openapi_parts import errors as _errors
+from endpoints.openapi_parts import query as _query
+from endpoints.openapi_parts import ref as _ref
+
 _SECONDS = {"type": ["number", "null"], "description": "Seconds; null when nothing to measure."}
-_TIME = {"type": ["string", "null"], "format": "date-time"}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(status): _PROBLEM for status in statuses}
 
 
 def _ok(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -25,10 +20,6 @@ def _ok(schema: dict[str, Any], description: str) -> dict[str, Any]:
             "text/csv": {"schema": {"type": "string", "description": "UTF-8 with BOM."}},
         },
     }
-
-
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "schema": schema, "description": description}
 
 
 _PERIOD = [

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 
 from aiohttp import web
+
+from axis.errors import AxisError
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,34 @@ class Problem(Exception):
             content_type=PROBLEM_CONTENT_TYPE,
             charset="utf-8",
         )
+
+
+# A surface's broker errors as HTTP: error class -> (status, stable code).
+ProblemTable = Mapping[type[AxisError], tuple[int, str]]
+
+
+def problem_for(error: AxisError, table: ProblemTable) -> Problem:
+    """The problem ``table`` maps ``error`` to (its first matching class); else 400."""
+    for kind, (status, code) in table.items():
+        if isinstance(error, kind):
+            return Problem(status, code, error.message)
+    return Problem(400, "request.refused", error.message)
+
+
+def whole_number(
+    request: web.Request, name: str, default: int, low: int, high: int, code: str
+) -> int:
+    """The query value ``name`` as a whole number from ``low`` to ``high``; 400 ``code`` if not."""
+    text = request.query.get(name, "")
+    if text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise Problem(400, code, f"'{name}' must be a whole number, not {text!r}.") from None
+    if not low <= value <= high:
+        raise Problem(400, code, f"'{name}' must be from {low} to {high}, not {value}.")
+    return value
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

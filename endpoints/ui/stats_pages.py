@@ -173,12 +173,12 @@ async def _overdue_page(
 
 async def operator_overdue(request: web.Request) -> web.Response:
     current = await ui_session.require(request, "operator")
-    sender = request.query.get("sender") or None
-    recipient = request.query.get("recipient") or None
-    return await _overdue_page(
-        request, current, senders=[sender] if sender else None,
-        recipients=[recipient] if recipient else None, side=None,
+    senders, recipients = await deadlines.scope(
+        request.app[RUNTIME].pool, None,
+        sender=request.query.get("sender") or None,
+        recipient=request.query.get("recipient") or None,
     )  # fmt: skip
+    return await _overdue_page(request, current, senders=senders, recipients=recipients, side=None)
 
 
 async def clerk_overdue(request: web.Request) -> web.Response:
