@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from axis.database import Pool
+from axis.delivery.pull.waiters import InboxWaiters
 from axis.expiring_cache import ExpiringCache
-from axis.inbox_waiters import InboxWaiters
-from axis.intake import Intake
-from axis.registry import Agency, Registry
-from axis.secret_box import SecretBox, secret_box_for
+from axis.intake.service import Intake
+from axis.registry.agencies import Agency, Registry
+from axis.registry.secret_box import SecretBox, secret_box_for
+from axis.registry.trust_cache import TrustCache
 from axis.settings import Settings
-from axis.trust import TrustCache
+from axis.storage.database import Pool
 
 AUTHENTICATION_TTL = 2.0
 

@@ -22,8 +22,8 @@ from typing import TypeVar
 
 import asyncpg
 
-from axis import database
 from axis.settings import Settings
+from axis.storage import database
 from tests.support.databases import with_database
 
 Report = TypeVar("Report")

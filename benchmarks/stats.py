@@ -26,9 +26,11 @@ from typing import Any
 
 import asyncpg
 
-from axis import database, deadlines, migrator, stats
-from axis.database import Pool
-from axis.stats_refresh import refresh
+from axis.stats import deadlines
+from axis.stats import figures as stats
+from axis.stats.refresh import refresh
+from axis.storage import database, migrator
+from axis.storage.database import Pool
 from axis.working_days import WorkingCalendar
 from benchmarks.scratch_database import run_benchmark
 from tests.support import histories

@@ -25,8 +25,8 @@ from functools import partial
 
 import asyncpg
 
-from axis import migrator
-from axis.delivery.worker import DeliveryWorker, WorkerOptions
+from axis.delivery.push.worker import DeliveryWorker, WorkerOptions
+from axis.storage import migrator
 from benchmarks.scratch_database import run_benchmark
 from tests.support.backlog import overtaking, queue_documents
 from tests.support.envelopes import document, open_broker

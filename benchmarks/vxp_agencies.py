@@ -21,9 +21,9 @@ import time
 import asyncpg
 from aiohttp import web
 
-from axis import database, migrator
 from axis.runtime import open_runtime
 from axis.settings import Settings
+from axis.storage import database, migrator
 from benchmarks.scratch_database import run_benchmark
 from endpoints.application import build_application
 from tests.support.processes import free_port

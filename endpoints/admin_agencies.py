@@ -17,8 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
-from axis import trust_admin
 from axis.errors import AxisError
+from axis.registry import trust as trust_admin
 from endpoints.api_agencies import json_response, page_arguments, problem_for
 from endpoints.authentication import require_operator
 from endpoints.keys import RUNTIME

@@ -13,9 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from axis import registry, trust_admin
 from axis.errors import AxisError
-from axis.registry import Agency
+from axis.registry import agencies as registry
+from axis.registry import trust as trust_admin
+from axis.registry.agencies import Agency
 from endpoints import problems
 from endpoints.authentication import authenticated_agency, is_operator
 from endpoints.keys import RUNTIME

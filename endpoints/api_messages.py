@@ -1,7 +1,7 @@
 """The native messages API: submit, inbox, fetch, ack and tracking.
 
 Thin: authentication and request parsing here, every decision in
-``axis.intake``, ``axis.inbox`` and ``axis.tracking``.
+``axis.intake.service``, ``axis.delivery.pull.inbox`` and ``axis.tracking.report``.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from axis import inbox, tracking
-from axis.inbox import BadCursor, MessageNotFound
-from axis.inbox_waiters import MAX_WAIT_SECONDS
-from axis.refusals import Refusal
+from axis.delivery.pull import inbox
+from axis.delivery.pull.inbox import BadCursor, MessageNotFound
+from axis.delivery.pull.waiters import MAX_WAIT_SECONDS
+from axis.intake.refusals import Refusal
+from axis.tracking import report as tracking
 from endpoints.authentication import authenticated_agency
 from endpoints.keys import RUNTIME
 from endpoints.problems import Problem, whole_number

@@ -19,8 +19,10 @@ from typing import Any
 
 from aiohttp import web
 
-from axis import deadlines, stats, stats_csv
 from axis.errors import AxisError
+from axis.stats import csv_export as stats_csv
+from axis.stats import deadlines
+from axis.stats import figures as stats
 from endpoints import problems
 from endpoints.api_agencies import json_response
 from endpoints.authentication import authenticated_agency, is_operator

@@ -6,7 +6,7 @@ import hmac
 
 from aiohttp import web
 
-from axis.registry import Agency
+from axis.registry.agencies import Agency
 from endpoints.keys import RUNTIME
 from endpoints.problems import Problem
 

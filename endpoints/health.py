@@ -6,7 +6,7 @@ import asyncio
 
 from aiohttp import web
 
-from axis import readiness
+from axis.storage import readiness
 from endpoints.keys import RUNTIME
 
 READINESS_TIMEOUT = 5.0

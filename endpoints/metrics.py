@@ -7,7 +7,8 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from axis import dashboard, metrics
+from axis import metrics
+from axis.stats import dashboard
 from endpoints.keys import RUNTIME
 
 

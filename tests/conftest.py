@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from axis import migrator
+from axis.storage import migrator
 from tests.support.databases import TEMPLATE_DATABASE, with_database
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]

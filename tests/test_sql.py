@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from axis import sql
+from axis.storage import sql
 
 
 def test_named_blocks_split_on_name_lines() -> None:

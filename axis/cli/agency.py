@@ -13,13 +13,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from axis import database, migrator
 from axis.cli.options import add_database_options, add_json_option, settings_from
-from axis.database import Pool
 from axis.errors import CommandError
-from axis.registry import AgencyCertificate, Registry
-from axis.secret_box import secret_box_for
+from axis.registry.agencies import AgencyCertificate, Registry
+from axis.registry.secret_box import secret_box_for
 from axis.settings import Settings
+from axis.storage import database, migrator
+from axis.storage.database import Pool
 
 
 @contextlib.asynccontextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from axis import audit
+from axis.audit import chain as audit
 from axis.cli.agency import open_pool
 from axis.cli.options import add_database_options, add_json_option
 from axis.errors import CommandError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from axis.bench import BenchOptions, run_bench
+from axis.bench.run import BenchOptions, run_bench
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

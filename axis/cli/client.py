@@ -13,9 +13,9 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from axis.agency_client import AgencyClient
+from axis.client.agency_client import AgencyClient
+from axis.client.receipts import compose_receipt
 from axis.errors import CommandError
-from axis.receipts import compose_receipt
 from envelope import Document, EnvelopeError, Organization, StatusCode, build, parse
 from signing import SignatureError, SigningAlgorithm, sign
 

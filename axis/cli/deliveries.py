@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from axis import database
 from axis.cli.options import add_database_options, add_json_option, settings_from
 from axis.delivery import dead_letters
 from axis.errors import CommandError
+from axis.storage import database
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

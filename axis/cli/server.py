@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 
-from axis import database, migrator, server
 from axis.cli.options import add_database_options, run_event_loop, settings_from
+from axis.process import server
+from axis.storage import database, migrator
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

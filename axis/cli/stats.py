@@ -11,10 +11,13 @@ import argparse
 import json
 import sys
 
-from axis import database, deadlines, stats, stats_csv
 from axis.cli.options import add_database_options, add_json_option, settings_from
 from axis.errors import CommandError
-from axis.stats_refresh import refresh_with
+from axis.stats import csv_export as stats_csv
+from axis.stats import deadlines
+from axis.stats import figures as stats
+from axis.stats.refresh import refresh_with
+from axis.storage import database
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from axis import trust_admin
 from axis.cli.agency import open_pool, read_file
 from axis.cli.options import add_database_options, add_json_option
+from axis.registry import trust as trust_admin
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

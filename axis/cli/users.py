@@ -6,9 +6,10 @@ import argparse
 import json
 import sys
 
-from axis import database, users
+from axis.accounts import users
 from axis.cli.options import add_database_options, add_json_option, settings_from
 from axis.errors import CommandError
+from axis.storage import database
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

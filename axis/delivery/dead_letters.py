@@ -8,9 +8,10 @@ from typing import Any
 
 import asyncpg
 
-from axis import audit, sql
-from axis.database import Pool
+from axis.audit import chain as audit
 from axis.errors import AxisError
+from axis.storage import sql
+from axis.storage.database import Pool
 
 STATES = ("queued", "retrying", "delivered", "acked", "dead", "discarded")
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from axis.expiring_cache import ExpiringCache
-from axis.registry import Agency, AgencyNotFound, Registry
+from axis.registry.agencies import Agency, AgencyNotFound, Registry
 
 logger = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from axis import sql
-from axis.database import Pool
-from axis.registry import AgencyExists, AgencyNotFound, InvalidOrganId, Registry
+from axis.registry.agencies import AgencyExists, AgencyNotFound, InvalidOrganId, Registry
+from axis.storage import sql
+from axis.storage.database import Pool
 from axis.vxp import wire
 from axis.vxp.authentication import Caller
 from axis.vxp.documents import vxp_time

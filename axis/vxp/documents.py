@@ -15,10 +15,12 @@ from typing import Any, Literal
 
 import asyncpg
 
-from axis import audit, inbox, sql
-from axis.database import Pool
-from axis.intake import Intake
-from axis.refusals import Refusal
+from axis.audit import chain as audit
+from axis.delivery.pull import inbox
+from axis.intake.refusals import Refusal
+from axis.intake.service import Intake
+from axis.storage import sql
+from axis.storage.database import Pool
 from axis.vxp import wire
 from axis.vxp.authentication import Caller
 from envelope import EnvelopeError, parse

@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from axis import clerk_views
+from axis.tracking import clerk_views
 from endpoints.keys import RUNTIME
 from endpoints.ui import session as ui_session
 

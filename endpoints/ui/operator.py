@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from axis import dashboard
+from axis.stats import dashboard
 from endpoints.keys import RUNTIME
 from endpoints.ui import session as ui_session
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from axis import sessions
-from axis.sessions import Session
+from axis.accounts import sessions
+from axis.accounts.sessions import Session
 from endpoints.keys import RUNTIME
 
 SESSION_COOKIE = "axis_session"

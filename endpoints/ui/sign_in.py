@@ -8,7 +8,7 @@ import secrets
 import aiohttp_jinja2
 from aiohttp import web
 
-from axis import sessions, users
+from axis.accounts import sessions, users
 from endpoints.keys import RUNTIME
 from endpoints.ui import session as ui_session
 

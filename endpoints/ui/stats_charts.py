@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from axis.stats import Day, Figures
+from axis.stats.figures import Day, Figures
 
 WIDTH = 600
 BAR_HEIGHT = 24

@@ -16,8 +16,10 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
-from axis import deadlines, stats, stats_csv
 from axis.errors import AxisError
+from axis.stats import csv_export as stats_csv
+from axis.stats import deadlines
+from axis.stats import figures as stats
 from axis.working_days import TIME_ZONE
 from endpoints.keys import RUNTIME
 from endpoints.ui import session as ui_session

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from axis.stats_refresh import refresh_with
+from axis.stats.refresh import refresh_with
 from tests.browser.conftest import SCREENSHOTS, sign_in
 from tests.support import histories
 from tests.support.histories import AgencyRecord

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from axis import database
 from axis.runtime import Runtime, open_runtime
 from axis.settings import Settings
+from axis.storage import database
 
 OPERATOR_TOKEN = "operator-token"
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}

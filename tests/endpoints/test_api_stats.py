@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from axis.runtime import Runtime
-from axis.stats_refresh import refresh_with
+from axis.stats.refresh import refresh_with
 from endpoints import api_stats
 from endpoints.keys import RUNTIME
 from endpoints.problems import problem_middleware

@@ -16,7 +16,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from axis.agency_client import AgencyClient, ApiRefusal
+from axis.client.agency_client import AgencyClient, ApiRefusal
 from tests.support.envelopes import TestAgency, document, document_id_of, open_broker, status
 from tests.support.processes import ServerProcess, start_server
 from tests.support.push_endpoint import PushEndpoint

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from axis import inbox, tracking
+from axis.delivery.pull import inbox
+from axis.tracking import report as tracking
 from endpoints.application import build_application
 from tests.support import envelopes
 from tests.support.envelopes import Broker, open_broker

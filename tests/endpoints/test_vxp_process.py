@@ -7,10 +7,10 @@ import base64
 import signal
 from pathlib import Path
 
-from axis.database import create_pool
-from axis.registry import Registry
-from axis.secret_box import secret_box_for
+from axis.registry.agencies import Registry
+from axis.registry.secret_box import secret_box_for
 from axis.settings import Settings
+from axis.storage.database import create_pool
 from tests.endpoints.test_vxp import sdk_json
 from tests.support import envelopes
 from tests.support.processes import TEST_SECRET_KEY, start_server

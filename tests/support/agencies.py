@@ -21,10 +21,10 @@ import itertools
 
 from cryptography.hazmat.primitives import serialization
 
-from axis import trust_admin
-from axis.database import Pool
-from axis.registry import AgencyCredentials, Registry
+from axis.registry import trust as trust_admin
+from axis.registry.agencies import AgencyCredentials, Registry
 from axis.runtime import Runtime
+from axis.storage.database import Pool
 from signing import CertificateAuthority, IssuedCredential
 from signing.credentials import cached_key
 

@@ -2,7 +2,7 @@
 
 Signing and verifying thousands of envelopes would take most of a test's
 time, so the backlog skips the checks and hands already-"checked"
-submissions to :func:`axis.intake_writer.write_batch`, the code path intake
+submissions to :func:`axis.intake.writer.write_batch`, the code path intake
 itself stores with: the same messages, deliveries, audit entries and
 ``NOTIFY`` as real submissions.
 """
@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from axis.database import Pool
-from axis.intake_records import Checked
-from axis.intake_writer import write_batch
-from axis.message_ids import new_message_id
+from axis.intake.message_ids import new_message_id
+from axis.intake.records import Checked
+from axis.intake.writer import write_batch
+from axis.storage.database import Pool
 from tests.support.envelopes import document, document_id_of
 
 CHUNK = 1000

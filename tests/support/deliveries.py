@@ -11,7 +11,7 @@ import secrets
 
 import asyncpg
 
-from axis.registry import Registry
+from axis.registry.agencies import Registry
 
 _INSERT_MESSAGE = """
 INSERT INTO messages (id, kind, sender_id, document_id, body, sha256, size, priority,

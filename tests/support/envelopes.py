@@ -16,11 +16,11 @@ from xml.sax.saxutils import escape
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from axis.database import Pool, create_pool
-from axis.intake import Intake
-from axis.registry import Registry
+from axis.intake.service import Intake
+from axis.registry.agencies import Registry
 from axis.runtime import Runtime, open_runtime
 from axis.settings import Settings
+from axis.storage.database import Pool, create_pool
 from endpoints.application import build_application
 from signing import IssuedCredential, SigningAlgorithm, sign
 from tests.support.agencies import credential_for, register_agency, trust_test_ca

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from axis.database import Connection
+from axis.storage.database import Connection
 
 # A province with departments and their units, a ministry, and a unit whose
 # parent was never registered (legacy data): three levels of rollup.

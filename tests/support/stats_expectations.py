@@ -3,7 +3,7 @@
 Deliberately shares nothing with the SQL it checks: the tree is walked with
 dictionaries, local days come from ``zoneinfo``, working days are counted
 by walking the calendar day by day, percentiles are nearest-rank on sorted
-lists. Field names are those of ``axis.stats.Figures``.
+lists. Field names are those of ``axis.stats.figures.Figures``.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from axis import users
-from axis.composition import create_web_application
+from axis.accounts import users
+from axis.process.composition import create_web_application
 from tests.support import envelopes
 from tests.support.envelopes import Broker, open_broker
 

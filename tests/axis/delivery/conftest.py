@@ -5,10 +5,10 @@ from typing import Any
 
 import pytest
 
-from axis import database
-from axis.database import Pool
 from axis.runtime import Runtime, open_runtime
 from axis.settings import Settings
+from axis.storage import database
+from axis.storage.database import Pool
 from tests.support.push_endpoint import PushEndpoint
 
 RuntimeFactory = Callable[..., Runtime]

@@ -7,7 +7,7 @@ import asyncio
 import asyncpg
 from aiohttp import web
 
-from axis.composition import DELIVERY_WORKER, create_web_application
+from axis.process.composition import DELIVERY_WORKER, create_web_application
 from tests.axis.delivery.conftest import RuntimeFactory
 from tests.support.deliveries import add_agency, add_delivery, delivery_state
 from tests.support.push_endpoint import Answer, PushEndpoint

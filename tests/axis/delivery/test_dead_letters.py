@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 
 from axis.cli import main
-from axis.database import Pool
 from axis.delivery import dead_letters
+from axis.storage.database import Pool
 from tests.axis.delivery.conftest import RuntimeFactory
 from tests.support.deliveries import add_agency, add_delivery, delivery_state
 from tests.support.processes import run_axis

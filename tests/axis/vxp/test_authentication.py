@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from axis.registry import Agency
+from axis.registry.agencies import Agency
 from axis.vxp.authentication import Authenticator, VxpAuthenticationError, signed_parameters
 
 SIGN = (

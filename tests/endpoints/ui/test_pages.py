@@ -112,7 +112,7 @@ async def test_clerk_sees_only_their_agency_with_filters_and_search(pages: Pages
 
 async def test_a_stranger_agency_cannot_open_the_document(pages: Pages) -> None:
     message_id = await pages.send_document("V/v mật", (RECIPIENT,))
-    from axis import users
+    from axis.accounts import users
 
     await users.add_user(pages.broker.pool, "vanthu.khac", "clerk", "mat-khau-dung-1",
                          organ_id=OTHER)  # fmt: skip
@@ -124,7 +124,7 @@ async def test_a_stranger_agency_cannot_open_the_document(pages: Pages) -> None:
 
 
 async def test_sent_list_pages_with_a_keyset_cursor(pages: Pages) -> None:
-    from axis import clerk_views
+    from axis.tracking import clerk_views
 
     for index in range(5):
         await pages.send_document(f"V/v số {index}")

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 import aiohttp
 import pytest
 
-from axis.stats_refresh import refresh_with
+from axis.stats.refresh import refresh_with
 from tests.support import histories
 from tests.support.histories import AgencyRecord
 from tests.support.stats_expectations import Model, Rules

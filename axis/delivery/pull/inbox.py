@@ -1,0 +1,263 @@
+"""The pull inbox: what an agency has not acknowledged yet, fetching and acking.
+
+Pages list urgent messages first (Priority 4 hỏa tốc hẹn giờ down to 0
+thường), oldest first within a priority. They are keyset-paginated on
+(priority, delivery id), so a page costs one index range scan however deep
+the inbox is, and a pass over the pages lists every message that was there
+when it started exactly once. A message that arrives during a pass is listed
+later in the same pass when it ranks after the cursor; when it ranks before
+(an urgent message arriving after routine pages were read) it is not lost:
+it stays in the inbox until acknowledged, so the next pass, which starts
+again from the first page, lists it first. Fetching a message
+through the inbox is what "delivered" means for a pull recipient; an ack
+ends the delivery. Both are audited in the transaction that changes the
+delivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from axis.audit import chain as audit
+from axis.delivery.pull.events import AckState
+from axis.delivery.pull.waiters import MAX_WAIT_SECONDS, InboxWaiters
+from axis.errors import AxisError
+from axis.storage import sql
+from axis.storage.database import Pool
+
+MAX_PAGE = 500
+
+
+class MessageNotFound(AxisError):
+    """No such message, or not one the caller may see."""
+
+
+class BadCursor(AxisError):
+    """The cursor is not one this inbox handed out."""
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    id: str
+    kind: str
+    sender_id: str
+    document_id: str
+    subject: str
+    status_code: str | None
+    priority: int
+    received_at: datetime
+    size: int
+    sha256: str
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "from": self.sender_id,
+            "document_id": self.document_id,
+            "subject": self.subject,
+            "status_code": self.status_code,
+            "priority": self.priority,
+            "received_at": self.received_at.isoformat(),
+            "size": self.size,
+            "sha256": self.sha256,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPage:
+    items: tuple[InboxItem, ...]
+    next_cursor: str | None
+
+    def body(self) -> dict[str, Any]:
+        return {"items": [item.body() for item in self.items], "next_cursor": self.next_cursor}
+
+
+MAX_PRIORITY = 4
+KINDS: tuple[str, ...] = ("edoc", "status")
+# Before the first item: every rank (-priority) is above it.
+_START = (-MAX_PRIORITY - 1, 0)
+
+
+def _cursor(priority: int, delivery_id: int) -> str:
+    return f"{priority}.{delivery_id}"
+
+
+def _cursor_value(cursor: str | None) -> tuple[int, int]:
+    """The keyset position (-priority, delivery id) after which the page starts."""
+    if not cursor:
+        return _START
+    priority, dot, delivery_id = cursor.partition(".")
+    if not dot:
+        # A cursor from the oldest-first inbox (a bare delivery id): going on
+        # from the top priority after it repeats some messages but loses none.
+        priority, delivery_id = str(MAX_PRIORITY), cursor
+    if (
+        len(priority) != 1
+        or not priority.isdigit()
+        or int(priority) > MAX_PRIORITY
+        or not delivery_id.isdigit()
+        or len(delivery_id) > 18
+    ):
+        raise BadCursor(f"The cursor {cursor!r} is not one this inbox handed out.")
+    return -int(priority), int(delivery_id)
+
+
+async def page(
+    pool: Pool,
+    organ_id: str,
+    kind: Literal["edoc", "status"] | None = None,
+    *,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> InboxPage:
+    limit = max(1, min(limit, MAX_PAGE))
+    rank, after = _cursor_value(cursor)
+    kinds = list(KINDS) if kind is None else [kind]
+    rows = await pool.fetch(sql.query("inbox_page"), organ_id, kinds, rank, after, limit)
+    items = tuple(
+        InboxItem(
+            id=row["id"],
+            kind=row["kind"],
+            sender_id=row["sender_id"],
+            document_id=row["document_id"],
+            subject=row["subject"],
+            status_code=row["status_code"],
+            priority=row["priority"],
+            received_at=row["accepted_at"],
+            size=row["size"],
+            sha256=bytes(row["sha256"]).hex(),
+        )
+        for row in rows
+    )
+    next_cursor = (
+        _cursor(-rows[-1]["rank"], rows[-1]["delivery_id"]) if len(rows) == limit else None
+    )
+    return InboxPage(items, next_cursor)
+
+
+async def page_or_wait(
+    pool: Pool,
+    waiters: InboxWaiters,
+    organ_id: str,
+    kind: Literal["edoc", "status"] | None = None,
+    *,
+    limit: int = 100,
+    cursor: str | None = None,
+    wait: float = 0.0,
+) -> InboxPage:
+    """:func:`page`; when it is empty, first waits up to ``wait`` seconds for an arrival.
+
+    Meant for the first page of a pass: a message that arrives while a later page
+    waits is listed by the next pass (see :func:`page` on the order).
+    """
+    if wait <= 0:
+        return await page(pool, organ_id, kind, limit=limit, cursor=cursor)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + min(wait, MAX_WAIT_SECONDS)
+    with waiters.watch(organ_id) as arrived:
+        while True:
+            # Cleared before reading, so a commit during the read still counts.
+            arrived.clear()
+            found = await page(pool, organ_id, kind, limit=limit, cursor=cursor)
+            remaining = deadline - loop.time()
+            if found.items or remaining <= 0:
+                return found
+            try:
+                await asyncio.wait_for(arrived.wait(), remaining)
+            except TimeoutError:
+                return found
+
+
+class DeliveryRecorder(Protocol):
+    """Records fetches and acks in batches (``axis.intake.service.Intake`` is one)."""
+
+    async def record_fetch(self, message_id: str, organ_id: str) -> None: ...
+
+    async def record_ack(
+        self, message_id: str, organ_id: str, result: str, reason: str | None
+    ) -> AckState: ...
+
+
+async def fetch(
+    pool: Pool, message_id: str, organ_id: str, recorder: DeliveryRecorder | None = None
+) -> bytes:
+    """The exact bytes, for the sender or a recipient; a pull fetch marks it delivered.
+
+    With a ``recorder`` the delivery is marked through its group commit (cheaper
+    under load); without, in a transaction of its own. No connection is held
+    while waiting for the recorder, which needs one of its own.
+    """
+    row = await pool.fetchrow(sql.query("message_access"), message_id, organ_id)
+    if row is None or (row["delivery_id"] is None and row["sender_id"] != organ_id):
+        raise MessageNotFound(f"No message {message_id!r} that {organ_id} may read.")
+    fresh_pull = (
+        row["delivery_id"] is not None
+        and row["mode"] == "pull"
+        and row["transport_state"] == "queued"
+    )
+    if fresh_pull and recorder is not None:
+        await recorder.record_fetch(message_id, organ_id)
+    elif fresh_pull:
+        async with pool.acquire() as connection, connection.transaction():
+            marked = await connection.fetchval(
+                sql.query("delivery_mark_fetched"), row["delivery_id"]
+            )
+            if marked is not None:
+                await audit.append(
+                    connection, audit.AuditEntry(organ_id, "message.deliver", message_id)
+                )
+    return bytes(row["body"])
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    message_id: str
+    organ_id: str
+    acked_at: datetime
+    result: str
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "id": self.message_id,
+            "organ_id": self.organ_id,
+            "transport_state": "acked",
+            "acked_at": self.acked_at.isoformat(),
+            "result": self.result,
+        }
+
+
+async def acknowledge(
+    pool: Pool,
+    message_id: str,
+    organ_id: str,
+    *,
+    result: Literal["done", "fail"] = "done",
+    reason: str | None = None,
+    recorder: DeliveryRecorder | None = None,
+) -> Acknowledgement:
+    """Ends the caller's delivery of the message; acking again changes nothing."""
+    if recorder is not None:
+        state = await recorder.record_ack(message_id, organ_id, result, reason)
+        if state.acked_at is None:
+            raise MessageNotFound(f"No message {message_id!r} addressed to {organ_id}.")
+        return Acknowledgement(message_id, organ_id, state.acked_at, state.result or result)
+    async with pool.acquire() as connection, connection.transaction():
+        acked_at = await connection.fetchval(
+            sql.query("delivery_ack"), message_id, organ_id, result, reason
+        )
+        if acked_at is not None:
+            await audit.append(
+                connection,
+                audit.AuditEntry(
+                    organ_id, "message.ack", message_id, {"result": result, "reason": reason}
+                ),
+            )
+            return Acknowledgement(message_id, organ_id, acked_at, result)
+        row = await connection.fetchrow(sql.query("delivery_of_recipient"), message_id, organ_id)
+    if row is None:
+        raise MessageNotFound(f"No message {message_id!r} addressed to {organ_id}.")
+    return Acknowledgement(message_id, organ_id, row["acked_at"], row["ack_result"] or result)

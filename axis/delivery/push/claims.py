@@ -1,0 +1,135 @@
+"""Claims on due push deliveries, and the outcomes written back in batches.
+
+A claim is a lease: ``lease_owner`` and ``lease_expires_at`` on the row.
+Claims are taken with ``FOR UPDATE SKIP LOCKED``, so any number of workers
+in any number of processes share the work; a crashed worker's claims are
+due again once their lease expires. Outcomes only touch rows still leased
+by their worker, so a late answer never overwrites another worker's work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from axis import metrics
+from axis.audit import chain as audit
+from axis.delivery.push.client import Push, PushResult
+from axis.storage import sql
+from axis.storage.database import Pool
+
+WORKER_ACTOR = "axis"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    delivery_id: int
+    recipient_id: str
+    priority: int
+    attempts: int
+    created_at: datetime
+    push: Push
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    delivery_id: int
+    result: PushResult
+    delay: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRequest:
+    owner: str
+    lease_seconds: float
+    limit: int
+    oldest_first: bool
+    # Endpoints whose free slots differ from ``default_slots`` (busy or open).
+    endpoint_slots: Mapping[str, int]
+    default_slots: int
+
+
+async def claim(pool: Pool, request: ClaimRequest) -> list[Claim]:
+    endpoints = list(request.endpoint_slots)
+    rows = await pool.fetch(
+        sql.query("delivery_claim"),
+        request.owner,
+        request.lease_seconds,
+        request.limit,
+        request.oldest_first,
+        endpoints,
+        [request.endpoint_slots[endpoint] for endpoint in endpoints],
+        request.default_slots,
+    )
+    return [
+        Claim(
+            delivery_id=row["id"],
+            recipient_id=row["recipient_id"],
+            priority=row["priority"],
+            attempts=row["attempts"],
+            created_at=row["created_at"],
+            push=Push(
+                endpoint_url=row["endpoint_url"],
+                message_id=row["message_id"],
+                kind=row["kind"],
+                sender_id=row["sender_id"],
+                body=bytes(row["body"]),
+                body_sha256_hex=bytes(row["sha256"]).hex(),
+            ),
+        )
+        for row in rows
+    ]
+
+
+async def record(pool: Pool, owner: str, outcomes: Sequence[Outcome], budget_seconds: float) -> int:
+    """Writes finished pushes and their audit entries in one transaction."""
+    if not outcomes:
+        return 0
+    async with pool.acquire() as connection, connection.transaction():
+        rows = await connection.fetch(
+            sql.query("delivery_record_outcomes"),
+            owner,
+            [outcome.delivery_id for outcome in outcomes],
+            [str(outcome.result) for outcome in outcomes],
+            [outcome.delay for outcome in outcomes],
+            [outcome.error for outcome in outcomes],
+            budget_seconds,
+        )
+        entries = [
+            audit.AuditEntry(
+                WORKER_ACTOR,
+                # Same action as a pull fetch, so a message's trail reads alike.
+                "message.deliver" if row["transport_state"] == "delivered" else "delivery.dead",
+                row["message_id"],
+                {
+                    "via": "push",
+                    "delivery_id": row["id"],
+                    "recipient": row["recipient_id"],
+                    "attempts": row["attempts"],
+                    "last_error": row["last_error"],
+                },
+            )
+            for row in rows
+            if row["transport_state"] in ("delivered", "dead")
+        ]
+        await audit.append_many(connection, entries)
+    for row in rows:
+        metrics.record_delivery(row["transport_state"])
+        if row["transport_state"] == "delivered" and row["latency"] is not None:
+            metrics.observe_delivery_latency(row["latency"])
+    return len(rows)
+
+
+async def release(pool: Pool, owner: str) -> None:
+    await pool.execute(sql.query("delivery_release_leases"), owner)
+
+
+async def postpone_endpoint(pool: Pool, endpoint_url: str, seconds: float) -> None:
+    await pool.execute(sql.query("delivery_postpone_endpoint"), endpoint_url, seconds)
+
+
+async def next_due_in(pool: Pool) -> float | None:
+    value = await pool.fetchval(sql.query("delivery_next_due_in"))
+    return None if value is None else float(value)

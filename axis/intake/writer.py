@@ -1,0 +1,313 @@
+"""Writes a batch of checked submissions and refusals in one transaction.
+
+Runs inside :class:`axis.storage.group_commit.GroupCommitter`. Messages go in with
+one ``INSERT ... ON CONFLICT DO NOTHING``: the common case (new messages)
+costs no look-up at all, and only the rows the unique indexes turned away
+are looked up afterwards, to answer "same bytes again" (the first message)
+or "same DocumentId, other bytes" (409). Statuses are judged here, under a
+per-document advisory lock, against the history as committed, so two
+concurrent statuses cannot both move the same recipient. The audit chain
+is appended once per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from axis.audit import chain as audit
+from axis.delivery.pull.events import AckState, DeliveryEvent, write_delivery_events
+from axis.delivery.pull.waiters import CHANNEL as INBOX_CHANNEL
+from axis.delivery.push.wakeup import CHANNEL as DELIVERIES_CHANNEL
+from axis.intake import status_rules
+from axis.intake.records import Accepted, Checked
+from axis.intake.refusals import Refusal, RefusalRecord
+from axis.storage import sql
+from axis.storage.database import Connection
+
+Item = Checked | RefusalRecord | DeliveryEvent
+Outcome = Accepted | Refusal | AckState | None
+
+
+@dataclass(slots=True)
+class _Planned:
+    """A message about to be inserted, with what depends on its insertion."""
+
+    index: int
+    item: Checked
+    routes: tuple[tuple[str, str], ...]
+    answers: str | None = None
+    acts_on: str | None = None
+
+
+@dataclass(slots=True)
+class _Batch:
+    outcomes: list[Outcome]
+    planned: list[_Planned] = field(default_factory=list)
+    refusals: list[RefusalRecord] = field(default_factory=list)
+    by_sha: dict[tuple[str, bytes], int] = field(default_factory=dict)
+    by_document: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Statuses planned earlier in this batch, per document: not yet in the table,
+    # but the rules must see them (two quick 03s from one recipient, one batch).
+    planned_events: dict[str, list[status_rules.StatusEvent]] = field(default_factory=dict)
+
+
+def _record(batch: _Batch, item: Checked, refusal: Refusal) -> Refusal:
+    batch.refusals.append(
+        RefusalRecord(item.sender_id, refusal.code, refusal.status, refusal.detail,
+                      item.sha256, item.received_via)
+    )  # fmt: skip
+    return refusal
+
+
+def _conflict(item: Checked) -> Refusal:
+    return Refusal(
+        409,
+        "message.conflict",
+        f"{item.sender_id} already sent a different document with DocumentId {item.document_id!r}.",
+    )
+
+
+async def _route_status(
+    connection: Connection, batch: _Batch, item: Checked
+) -> tuple[str, tuple[tuple[str, str], ...]] | Refusal:
+    """The answered document's message id and where the status goes, or a refusal."""
+    assert item.status_code is not None and item.response_for_organ_id is not None
+    document = await connection.fetchval(
+        sql.query("intake_find_document"), item.response_for_organ_id, item.document_id
+    )
+    if document is None:
+        return Refusal(
+            422,
+            "status.unknown_document",
+            f"No document {item.document_id!r} from {item.response_for_organ_id} is known "
+            "to the axis, so this status answers nothing.",
+        )
+    await connection.execute(sql.query("intake_lock_document"), document)
+    recipients = [
+        row["recipient_id"]
+        for row in await connection.fetch(sql.query("intake_document_recipients"), document)
+    ]
+    history = [
+        status_rules.StatusEvent(row["from_id"], row["status_code"])
+        for row in await connection.fetch(sql.query("intake_status_history"), document)
+    ]
+    history.extend(batch.planned_events.get(document, ()))
+    try:
+        verdict = status_rules.judge(
+            item.status_code.value, item.sender_id, item.response_for_organ_id, recipients, history
+        )
+    except Refusal as refusal:
+        return refusal
+    batch.planned_events.setdefault(document, []).append(
+        status_rules.StatusEvent(item.sender_id, item.status_code.value)
+    )
+    rows = await connection.fetch(sql.query("intake_delivery_modes"), list(verdict.routed_to))
+    modes = {row["organ_id"]: "push" if row["push"] else "pull" for row in rows}
+    return document, tuple(
+        (organ_id, modes.get(organ_id, "pull")) for organ_id in verdict.routed_to
+    )
+
+
+async def _existing(
+    connection: Connection, items: Sequence[Checked]
+) -> tuple[dict[tuple[str, bytes], Accepted], set[tuple[str, str]]]:
+    """Stored messages with the same bytes, and (sender, DocumentId) pairs already taken."""
+    if not items:
+        return {}, set()
+    rows = await connection.fetch(
+        sql.query("intake_existing"),
+        [item.sender_id for item in items],
+        [item.sha256 for item in items],
+        [item.document_id for item in items],
+    )
+    by_sha: dict[tuple[str, bytes], Accepted] = {}
+    documents: set[tuple[str, str]] = set()
+    for row in rows:
+        by_sha[(row["sender_id"], bytes(row["sha256"]))] = Accepted(
+            row["id"], row["kind"], row["document_id"], row["sender_id"],
+            tuple(row["recipients"]), created=False,
+        )  # fmt: skip
+        if row["kind"] == "edoc":
+            documents.add((row["sender_id"], row["document_id"]))
+    return by_sha, documents
+
+
+def _repeat_of(accepted: Accepted) -> Accepted:
+    return Accepted(accepted.id, accepted.kind, accepted.document_id, accepted.sender_id,
+                    accepted.recipients, created=False)  # fmt: skip
+
+
+async def _plan(connection: Connection, batch: _Batch, index: int, item: Checked) -> None:
+    key = (item.sender_id, item.sha256)
+    if key in batch.by_sha or (
+        item.kind == "edoc" and (item.sender_id, item.document_id) in batch.by_document
+    ):
+        return  # settled after the insert, against the earlier item of this batch
+    planned = _Planned(index, item, item.routes)
+    if item.kind == "status":
+        # A repeated status must be answered as a repeat before the rules see it again.
+        repeats, _ = await _existing(connection, [item])
+        if key in repeats:
+            batch.outcomes[index] = _repeat_of(repeats[key])
+            return
+        routed = await _route_status(connection, batch, item)
+        if isinstance(routed, Refusal):
+            batch.outcomes[index] = _record(batch, item, routed)
+            return
+        planned.answers, planned.routes = routed
+    if item.acts_on_document_id is not None:
+        target = await connection.fetchval(
+            sql.query("intake_find_document"), item.sender_id, item.acts_on_document_id
+        )
+        if target is None:
+            batch.outcomes[index] = _record(batch, item, Refusal(
+                422,
+                "business.unknown_document",
+                f"The document {item.acts_on_document_id!r} this one revokes, updates or "
+                f"replaces (Bussiness/DocumentId) was never sent by {item.sender_id} "
+                "through the axis.",
+            ))  # fmt: skip
+            return
+        planned.acts_on = str(target)
+    batch.planned.append(planned)
+    batch.by_sha[key] = index
+    if item.kind == "edoc":
+        batch.by_document[(item.sender_id, item.document_id)] = index
+
+
+def _columns(planned: Sequence[_Planned]) -> list[list[object]]:
+    rows = [
+        (
+            p.item.message_id, p.item.kind, p.item.sender_id, p.item.document_id, p.item.body,
+            p.item.sha256, len(p.item.body), p.item.subject, p.item.code_number,
+            p.item.code_notation, p.item.priority, p.item.business_type, p.acts_on,
+            p.item.status_code.value if p.item.status_code else None, p.item.description,
+            p.item.status_at, p.answers, p.item.due_date, p.item.signer_fingerprint,
+            p.item.signature_algorithm, p.item.received_via,
+        )
+        for p in planned
+    ]  # fmt: skip
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * 21
+
+
+async def _insert_messages(connection: Connection, planned: Sequence[_Planned]) -> set[str]:
+    """Inserts what it can; returns the ids stored.
+
+    One INSERT from arrays, skipping rows that collide with a stored one (a
+    resubmission, or a race with another process). Measured against COPY in a
+    savepoint with a row-wise fallback: at the batch sizes intake sees (~10),
+    23 against 32 us of client CPU per 20 KB row and half the wall time; COPY
+    wins only from ~50 rows a batch.
+    """
+    if not planned:
+        return set()
+    rows = await connection.fetch(sql.query("intake_insert_messages"), *_columns(planned))
+    return {row["id"] for row in rows}
+
+
+async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Outcome]:
+    batch = _Batch(outcomes=[None] * len(items))
+    for index, item in enumerate(items):
+        if isinstance(item, RefusalRecord):
+            batch.refusals.append(item)
+        elif isinstance(item, Checked):
+            await _plan(connection, batch, index, item)
+    inserted = await _insert_messages(connection, batch.planned)
+    stored = [p for p in batch.planned if p.item.message_id in inserted]
+    accepted_in_batch = {(p.item.sender_id, p.item.sha256): p for p in stored}
+    entries: list[audit.AuditEntry] = []
+    deliveries: list[tuple[object, ...]] = []
+    events: list[tuple[object, ...]] = []
+    business: list[tuple[str, str, str]] = []
+    for planned in stored:
+        item = planned.item
+        recipients = tuple(recipient for recipient, _ in planned.routes)
+        batch.outcomes[planned.index] = Accepted(
+            item.message_id, item.kind, item.document_id, item.sender_id, recipients, True
+        )
+        deliveries.extend(
+            (item.message_id, recipient, item.kind, mode, item.priority)
+            for recipient, mode in planned.routes
+        )
+        detail: dict[str, object] = {
+            "kind": item.kind,
+            "document_id": item.document_id,
+            "recipients": list(recipients),
+            "sha256": item.sha256.hex(),
+        }
+        if item.status_code is not None:
+            detail["status_code"] = item.status_code.value
+            events.append((planned.answers, item.message_id, item.sender_id,
+                           item.status_code.value, item.description, item.status_at))  # fmt: skip
+            if item.sender_id != item.response_for_organ_id:
+                assert planned.answers is not None
+                business.append((planned.answers, item.sender_id, item.status_code.value))
+        entries.append(audit.AuditEntry(item.sender_id, "message.accept", item.message_id, detail))
+    # Items that repeat or collide with an earlier item of this batch, or with a stored row.
+    late = [
+        (index, item)
+        for index, item in enumerate(items)
+        if isinstance(item, Checked) and batch.outcomes[index] is None
+    ]
+    stored_repeats, taken = await _existing(connection, [item for _, item in late])
+    for index, item in late:
+        key = (item.sender_id, item.sha256)
+        twin = accepted_in_batch.get(key)
+        earlier = batch.outcomes[twin.index] if twin is not None else stored_repeats.get(key)
+        if isinstance(earlier, Accepted):
+            batch.outcomes[index] = _repeat_of(earlier)
+        elif item.kind == "edoc" and (
+            (item.sender_id, item.document_id) in taken
+            or (item.sender_id, item.document_id) in batch.by_document
+        ):
+            batch.outcomes[index] = _record(batch, item, _conflict(item))
+        else:
+            raise RuntimeError(f"message {item.message_id} was neither stored nor a repeat")
+    if deliveries:
+        # From arrays, as the messages: cheaper than COPY at intake's batch sizes.
+        await connection.execute(
+            sql.query("intake_insert_deliveries"),
+            *[list(column) for column in zip(*deliveries, strict=True)],
+        )
+    if events:
+        await connection.executemany(sql.query("intake_insert_status_event"), events)
+    if business:
+        await connection.executemany(sql.query("intake_set_business_status"), business)
+    if batch.refusals:
+        await connection.executemany(
+            sql.query("intake_insert_refusal"),
+            [(r.organ_id, r.code, r.http_status, r.detail, r.sha256, r.received_via)
+             for r in batch.refusals],
+        )  # fmt: skip
+        entries.extend(
+            audit.AuditEntry(r.organ_id or "anonymous", "message.refuse", r.code,
+                             {"status": r.http_status, "detail": r.detail[:500],
+                              "sha256": r.sha256.hex() if r.sha256 else None})
+            for r in batch.refusals
+        )  # fmt: skip
+    fetched = [(i, item) for i, item in enumerate(items) if isinstance(item, DeliveryEvent)]
+    if fetched:
+        states, delivery_entries = await write_delivery_events(connection, [e for _, e in fetched])
+        for (index, _), state in zip(fetched, states, strict=True):
+            batch.outcomes[index] = state
+        entries.extend(delivery_entries)
+    await audit.append_many(connection, entries)
+    # Push workers hear of messages to push, inbox long-polls of their recipients.
+    notices = sorted(
+        {
+            (DELIVERIES_CHANNEL, p.item.message_id) if mode == "push" else (INBOX_CHANNEL, to)
+            for p in stored
+            for to, mode in p.routes
+        }
+    )
+    if notices:
+        channels, payloads = zip(*notices, strict=True)
+        await connection.execute(sql.query("intake_notify"), list(channels), list(payloads))
+    return batch.outcomes
+
+
+async def write_batch_unflushed(connection: Connection, items: Sequence[Item]) -> list[Outcome]:
+    """:func:`write_batch` in a transaction whose commit does not wait for the disk."""
+    await connection.execute(sql.query("commit_without_flush"))
+    return await write_batch(connection, items)
