@@ -1,1 +1,1 @@
-"""TODO"""
+"""``axis serve --demo``: demo agencies and live traffic between them."""

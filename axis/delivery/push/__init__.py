@@ -1,1 +1,1 @@
-"""TODO"""
+"""Push delivery: workers that claim due deliveries and POST them to agencies."""
