@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 
 from axis.audit import chain as audit
 from axis.delivery.pull.events import AckState, DeliveryEvent, write_delivery_events
-from axis.delivery.pull.waiters import CHANNEL as INBOX_CHANNEL
-from axis.delivery.push.wakeup import CHANNEL as DELIVERIES_CHANNEL
 from axis.intake import status_rules
 from axis.intake.records import Accepted, Checked
 from axis.intake.refusals import Refusal, RefusalRecord
 from axis.storage import sql
+from axis.storage.channels import Channel
 from axis.storage.database import Connection
 
 Item = Checked | RefusalRecord | DeliveryEvent
@@ -296,7 +295,7 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
     # Push workers hear of messages to push, inbox long-polls of their recipients.
     notices = sorted(
         {
-            (DELIVERIES_CHANNEL, p.item.message_id) if mode == "push" else (INBOX_CHANNEL, to)
+            (Channel.DELIVERIES, p.item.message_id) if mode == "push" else (Channel.INBOX, to)
             for p in stored
             for to, mode in p.routes
         }

@@ -17,9 +17,9 @@ import contextlib
 from collections.abc import Iterator
 
 from axis.storage import notifications
+from axis.storage.channels import Channel
 from axis.storage.database import Pool
 
-CHANNEL = "axis_inbox"
 MAX_WAIT_SECONDS = 30.0
 
 
@@ -38,7 +38,7 @@ class InboxWaiters:
         """
         if self._listener is None:
             self._listener = asyncio.create_task(
-                notifications.listen(self._pool, CHANNEL, self._notice), name="inbox-listen"
+                notifications.listen(self._pool, Channel.INBOX, self._notice), name="inbox-listen"
             )
         arrived = asyncio.Event()
         self._waiting.setdefault(organ_id, set()).add(arrived)

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from axis.storage import notifications
+from axis.storage.channels import Channel
 from axis.storage.database import Pool
-
-CHANNEL = "axis_deliveries"
 
 
 async def listen(pool: Pool, wake: Callable[[], None]) -> None:
     """Runs until cancelled; any notice, or a reconnection, wakes the worker."""
-    await notifications.listen(pool, CHANNEL, lambda _payload: wake())
+    await notifications.listen(pool, Channel.DELIVERIES, lambda _payload: wake())
