@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from axis.delivery.pull.waiters import InboxWaiters
+from axis.delivery.pull.service import PullDelivery
 from axis.expiring_cache import ExpiringCache
 from axis.intake.service import Intake
 from axis.registry.agencies import Agency, Registry
@@ -32,12 +32,12 @@ class Runtime:
     # Bearer secret -> agency, for a couple of seconds: authentication would
     # otherwise be one database round trip per request.
     agencies_by_secret: ExpiringCache[str, Agency | None]
-    inbox_waiters: InboxWaiters
+    pull: PullDelivery
     worker_index: int = 0
 
     async def close(self) -> None:
         await self.intake.close()
-        await self.inbox_waiters.close()
+        await self.pull.close()
 
 
 def open_runtime(settings: Settings, pool: Pool, worker_index: int = 0) -> Runtime:
@@ -53,6 +53,6 @@ def open_runtime(settings: Settings, pool: Pool, worker_index: int = 0) -> Runti
         trust=trust,
         intake=intake,
         agencies_by_secret=ExpiringCache(registry.by_bearer_secret, ttl=AUTHENTICATION_TTL),
-        inbox_waiters=InboxWaiters(pool),
+        pull=PullDelivery(pool),
         worker_index=worker_index,
     )

@@ -102,9 +102,7 @@ async def list_inbox(request: web.Request) -> web.Response:
     agency = await authenticated_agency(request)
     runtime = request.app[RUNTIME]
     try:
-        page = await inbox.page_or_wait(
-            runtime.pool,
-            runtime.inbox_waiters,
+        page = await runtime.pull.page(
             agency.organ_id,
             kind=_kind(request),
             limit=_limit(request),
@@ -121,7 +119,7 @@ async def get_message(request: web.Request) -> web.Response:
     message_id = request.match_info["id"]
     try:
         runtime = request.app[RUNTIME]
-        body = await inbox.fetch(runtime.pool, message_id, agency.organ_id, runtime.intake)
+        body = await runtime.pull.fetch(message_id, agency.organ_id)
     except MessageNotFound as error:
         raise Problem(404, "message.not_found", error.message) from None
     return web.Response(body=body, content_type=XML)
@@ -152,13 +150,8 @@ async def ack_message(request: web.Request) -> web.Response:
     agency = await authenticated_agency(request)
     result, reason = await _ack_body(request)
     try:
-        acknowledgement = await inbox.acknowledge(
-            request.app[RUNTIME].pool,
-            request.match_info["id"],
-            agency.organ_id,
-            result=result,
-            reason=reason,
-            recorder=request.app[RUNTIME].intake,
+        acknowledgement = await request.app[RUNTIME].pull.acknowledge(
+            request.match_info["id"], agency.organ_id, result=result, reason=reason
         )
     except MessageNotFound as error:
         raise Problem(404, "message.not_found", error.message) from None

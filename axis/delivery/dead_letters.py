@@ -9,11 +9,24 @@ from typing import Any
 import asyncpg
 
 from axis.audit import chain as audit
+from axis.delivery import trail
 from axis.errors import AxisError
 from axis.storage import sql
 from axis.storage.database import Pool
+from axis.vocabulary import AuditAction, TransportState
 
-STATES = ("queued", "retrying", "delivered", "acked", "dead", "discarded")
+# The order operators read them in: waiting, in flight, settled, failed.
+STATES: tuple[str, ...] = tuple(
+    state.value
+    for state in (
+        TransportState.QUEUED,
+        TransportState.RETRYING,
+        TransportState.DELIVERED,
+        TransportState.ACKED,
+        TransportState.DEAD,
+        TransportState.DISCARDED,
+    )
+)
 
 
 class DeliveryNotFound(AxisError):
@@ -69,36 +82,42 @@ async def list_deliveries(
     return [_row(row) for row in rows]
 
 
-async def _change(pool: Pool, delivery_id: int, actor: str, action: str, query: str) -> None:
+_SENT_BACK = AuditAction.DELIVERY_RETRY
+_ENDED = AuditAction.DELIVERY_DISCARD
+
+
+async def _change(pool: Pool, delivery_id: int, actor: str, action: AuditAction) -> None:
     async with pool.acquire() as connection, connection.transaction():
         row = await connection.fetchrow(sql.query("delivery_lock"), delivery_id)
         if row is None:
             raise DeliveryNotFound(f"No delivery has id {delivery_id}.")
-        if row["transport_state"] != "dead":
+        if row["transport_state"] != TransportState.DEAD:
             raise DeliveryNotDead(
                 f"Delivery {delivery_id} is {row['transport_state']}, not dead: "
                 "only a dead delivery can be retried or discarded."
             )
-        await connection.execute(sql.query(query), delivery_id)
+        if action is _SENT_BACK:
+            await connection.execute(sql.query("delivery_requeue"), delivery_id)
+        else:
+            await connection.execute(sql.query("delivery_discard"), delivery_id)
         await audit.append(
             connection,
-            audit.AuditEntry(
-                actor,
+            trail.operator_action(
                 action,
+                actor,
                 row["message_id"],
-                {
-                    "delivery_id": delivery_id,
-                    "recipient": row["recipient_id"],
-                    "attempts": row["attempts"],
-                },
+                delivery_id=delivery_id,
+                recipient_id=row["recipient_id"],
+                attempts=row["attempts"],
             ),
         )
 
 
 async def retry(pool: Pool, delivery_id: int, *, actor: str = "operator") -> None:
     """Back to ``queued``, due now, attempts kept, with a fresh retry budget."""
-    await _change(pool, delivery_id, actor, "delivery.retry", "delivery_requeue")
+    await _change(pool, delivery_id, actor, _SENT_BACK)
 
 
 async def discard(pool: Pool, delivery_id: int, *, actor: str = "operator") -> None:
-    await _change(pool, delivery_id, actor, "delivery.discard", "delivery_discard")
+    """Ends a dead delivery for good (``discarded``); it is never pushed again."""
+    await _change(pool, delivery_id, actor, _ENDED)

@@ -19,11 +19,10 @@ import asyncpg
 
 import signing
 from axis import metrics
-from axis.delivery.pull.events import AckState, DeliveryEvent
 from axis.intake.message_ids import new_message_id
 from axis.intake.records import Accepted, Checked
 from axis.intake.refusals import Refusal, RefusalRecord
-from axis.intake.writer import Item, Outcome, write_batch, write_batch_unflushed
+from axis.intake.writer import Item, Outcome, write_batch
 from axis.registry.agencies import Agency, Registry
 from axis.registry.agency_cache import AgencyCache
 from axis.registry.trust_cache import TrustCache
@@ -80,14 +79,6 @@ class Intake:
         self._committer: GroupCommitter[Item, Outcome] = GroupCommitter(
             pool, write_batch, batch_size=batch_size, urgency=_urgency
         )
-        # Marking a pull delivery fetched is the one write that may be lost in a crash:
-        # the delivery is then listed again until acked, which the recipient must do
-        # anyway. So it does not wait for the disk, and holds the audit chain's lock
-        # ~0.2 ms instead of a flush (1-7 ms here). Its audit rows stay in the chain:
-        # any later durable commit flushes the log up to and past them.
-        self._fetch_committer: GroupCommitter[Item, Outcome] = GroupCommitter(
-            pool, write_batch_unflushed, batch_size=batch_size, writers=1, name="fetch"
-        )
 
     @property
     def max_message_bytes(self) -> int:
@@ -95,7 +86,6 @@ class Intake:
 
     async def close(self) -> None:
         await self._committer.close()
-        await self._fetch_committer.close()
 
     async def refuse(
         self,
@@ -124,20 +114,6 @@ class Intake:
             await self._committer.submit(record)
         except Exception:  # the refusal itself must still reach the caller
             logger.exception("could not record refusal %s", refusal.code)
-
-    async def record_fetch(self, message_id: str, organ_id: str) -> None:
-        """A pull recipient fetched the message: its delivery is delivered (audited)."""
-        await self._fetch_committer.submit(DeliveryEvent("deliver", message_id, organ_id))
-
-    async def record_ack(
-        self, message_id: str, organ_id: str, result: str, reason: str | None
-    ) -> AckState:
-        """The recipient acked; the delivery's state after it (acked_at None: no delivery)."""
-        state = await self._committer.submit(
-            DeliveryEvent("ack", message_id, organ_id, result, reason)
-        )
-        assert isinstance(state, AckState)
-        return state
 
     async def submit(self, agency: Agency, data: bytes, *, received_via: str = "api") -> Accepted:
         """Checks and stores ``data`` sent by ``agency``; raises a recorded :class:`Refusal`."""

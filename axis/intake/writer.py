@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from axis.audit import chain as audit
-from axis.delivery.pull.events import AckState, DeliveryEvent, write_delivery_events
 from axis.intake import status_rules
 from axis.intake.records import Accepted, Checked
 from axis.intake.refusals import Refusal, RefusalRecord
@@ -24,8 +23,8 @@ from axis.storage import sql
 from axis.storage.channels import Channel
 from axis.storage.database import Connection
 
-Item = Checked | RefusalRecord | DeliveryEvent
-Outcome = Accepted | Refusal | AckState | None
+Item = Checked | RefusalRecord
+Outcome = Accepted | Refusal | None
 
 
 @dataclass(slots=True)
@@ -285,12 +284,6 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
                               "sha256": r.sha256.hex() if r.sha256 else None})
             for r in batch.refusals
         )  # fmt: skip
-    fetched = [(i, item) for i, item in enumerate(items) if isinstance(item, DeliveryEvent)]
-    if fetched:
-        states, delivery_entries = await write_delivery_events(connection, [e for _, e in fetched])
-        for (index, _), state in zip(fetched, states, strict=True):
-            batch.outcomes[index] = state
-        entries.extend(delivery_entries)
     await audit.append_many(connection, entries)
     # Push workers hear of messages to push, inbox long-polls of their recipients.
     notices = sorted(
@@ -304,9 +297,3 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
         channels, payloads = zip(*notices, strict=True)
         await connection.execute(sql.query("intake_notify"), list(channels), list(payloads))
     return batch.outcomes
-
-
-async def write_batch_unflushed(connection: Connection, items: Sequence[Item]) -> list[Outcome]:
-    """:func:`write_batch` in a transaction whose commit does not wait for the disk."""
-    await connection.execute(sql.query("commit_without_flush"))
-    return await write_batch(connection, items)

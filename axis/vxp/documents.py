@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 import asyncpg
 
-from axis.audit import chain as audit
-from axis.delivery.pull import inbox
+from axis.delivery.pull.inbox import MessageNotFound
+from axis.delivery.pull.service import PullDelivery
 from axis.intake.refusals import Refusal
 from axis.intake.service import Intake
 from axis.storage import sql
@@ -160,57 +160,42 @@ async def count_received(pool: Pool, caller: Caller, kind: str) -> wire.Answer:
     return wire.success(count=int(count))
 
 
-async def read(pool: Pool, caller: Caller) -> bytes | None:
+async def read(pull: PullDelivery, caller: Caller) -> bytes | None:
     """The exact bytes for the sender or a recipient (the native fetch: it marks delivery)."""
     message_id = _document_id(caller)
     if not message_id:
         return None
     try:
-        return await inbox.fetch(pool, message_id, caller.agency.organ_id)
-    except inbox.MessageNotFound:
+        return await pull.fetch(message_id, caller.agency.organ_id)
+    except MessageNotFound:
         return None
 
 
-async def get(pool: Pool, caller: Caller) -> wire.Answer:
-    body = await read(pool, caller)
+async def get(pull: PullDelivery, caller: Caller) -> wire.Answer:
+    body = await read(pull, caller)
     if body is None:
         return wire.failure(wire.NOT_FOUND, "No such document for this agency.", data="")
     return wire.success(data=base64.b64encode(body).decode("ascii"))
 
 
-async def _mark_processing(pool: Pool, message_id: str, organ_id: str) -> bool:
-    """processing: the recipient has it (delivered), not finished; False if not its own."""
-    async with pool.acquire() as connection, connection.transaction():
-        state = await connection.fetchrow(sql.query("vxp_delivery_state"), message_id, organ_id)
-        if state is None:
-            return False
-        marked = await connection.fetchval(sql.query("vxp_mark_delivered"), message_id, organ_id)
-        if marked is not None:
-            await audit.append(
-                connection, audit.AuditEntry(organ_id, "message.deliver", message_id)
-            )
-    return True
-
-
-async def update_status(pool: Pool, caller: Caller) -> wire.Answer:
+async def update_status(pull: PullDelivery, caller: Caller) -> wire.Answer:
     """done and fail are the native ack (result done/fail): the delivery is finished and
-    leaves the received list; processing only records that the recipient has it."""
+    leaves the received list; processing only confirms that the recipient has it."""
     message_id = _document_id(caller)
     organ_id = caller.agency.organ_id
     status = caller.parameter("status").strip().lower()
-    if status == "processing":
-        if not await _mark_processing(pool, message_id, organ_id):
-            return wire.failure(wire.NOT_FOUND, "No such document was delivered to this agency.")
-        return wire.success()
-    if status not in FINAL_RESULTS:
+    if status != "processing" and status not in FINAL_RESULTS:
         return wire.failure(
             wire.BAD_REQUEST, f"status must be processing, done or fail, not {status!r}."
         )
     try:
-        await inbox.acknowledge(
-            pool, message_id, organ_id, result=FINAL_RESULTS[status], reason="vxp updateStatus"
-        )
-    except inbox.MessageNotFound:
+        if status == "processing":
+            await pull.confirm(message_id, organ_id)
+        else:
+            await pull.acknowledge(
+                message_id, organ_id, result=FINAL_RESULTS[status], reason="vxp updateStatus"
+            )
+    except MessageNotFound:
         return wire.failure(wire.NOT_FOUND, "No such document was delivered to this agency.")
     return wire.success()
 

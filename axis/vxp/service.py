@@ -108,7 +108,7 @@ class VxpService:
             )
             return Response(answer.encode())
         if operation == "downloadEdoc":
-            body = await documents.read(self._runtime.pool, caller)
+            body = await documents.read(self._runtime.pull, caller)
             return Response(body or b"", "application/xml")
         try:
             if operation in _DIRECTORY_LISTS:
@@ -131,9 +131,9 @@ class VxpService:
             case "getReceivedEdocList":
                 return await documents.received_list(pool, caller)
             case "getEdoc":
-                return await documents.get(pool, caller)
+                return await documents.get(self._runtime.pull, caller)
             case "updateStatus":
-                return await documents.update_status(pool, caller)
+                return await documents.update_status(self._runtime.pull, caller)
             case "getSentEdocList":
                 return await documents.sent_list(pool, caller)
             case "countReceiveEdoc":

@@ -172,8 +172,8 @@ async def test_native_and_vxp_doors_share_one_core(surface: Surface) -> None:
     sent = sdk_json(await call(surface.sdk(agencies[SENDER]).send_edoc, EDOC, data))
     page = await inbox.page(pool, SECOND, kind="edoc")
     assert [item.id for item in page.items] == [sent["DocId"]]
-    assert await inbox.fetch(pool, sent["DocId"], SECOND) == data
-    await inbox.acknowledge(pool, sent["DocId"], SECOND)
+    assert await surface.broker.runtime.pull.fetch(sent["DocId"], SECOND) == data
+    await surface.broker.runtime.pull.acknowledge(sent["DocId"], SECOND)
     listed = sdk_json(await call(surface.sdk(agencies[SECOND]).get_received_edoc_list, {}))
     assert listed["data"] == []
     actions = [r["action"] for r in await pool.fetch("SELECT action FROM audit_log ORDER BY id")]

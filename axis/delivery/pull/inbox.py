@@ -1,4 +1,4 @@
-"""The pull inbox: what an agency has not acknowledged yet, fetching and acking.
+"""The pull inbox: the listing of what an agency has not acknowledged yet.
 
 Pages list urgent messages first (Priority 4 hỏa tốc hẹn giờ down to 0
 thường), oldest first within a priority. They are keyset-paginated on
@@ -8,10 +8,8 @@ when it started exactly once. A message that arrives during a pass is listed
 later in the same pass when it ranks after the cursor; when it ranks before
 (an urgent message arriving after routine pages were read) it is not lost:
 it stays in the inbox until acknowledged, so the next pass, which starts
-again from the first page, lists it first. Fetching a message
-through the inbox is what "delivered" means for a pull recipient; an ack
-ends the delivery. Both are audited in the transaction that changes the
-delivery.
+again from the first page, lists it first. Fetching and acking are
+:class:`axis.delivery.pull.service.PullDelivery`'s.
 """
 
 from __future__ import annotations
@@ -19,10 +17,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
-from axis.audit import chain as audit
-from axis.delivery.pull.events import AckState
 from axis.delivery.pull.waiters import MAX_WAIT_SECONDS, InboxWaiters
 from axis.errors import AxisError
 from axis.storage import sql
@@ -170,94 +166,3 @@ async def page_or_wait(
                 await asyncio.wait_for(arrived.wait(), remaining)
             except TimeoutError:
                 return found
-
-
-class DeliveryRecorder(Protocol):
-    """Records fetches and acks in batches (``axis.intake.service.Intake`` is one)."""
-
-    async def record_fetch(self, message_id: str, organ_id: str) -> None: ...
-
-    async def record_ack(
-        self, message_id: str, organ_id: str, result: str, reason: str | None
-    ) -> AckState: ...
-
-
-async def fetch(
-    pool: Pool, message_id: str, organ_id: str, recorder: DeliveryRecorder | None = None
-) -> bytes:
-    """The exact bytes, for the sender or a recipient; a pull fetch marks it delivered.
-
-    With a ``recorder`` the delivery is marked through its group commit (cheaper
-    under load); without, in a transaction of its own. No connection is held
-    while waiting for the recorder, which needs one of its own.
-    """
-    row = await pool.fetchrow(sql.query("message_access"), message_id, organ_id)
-    if row is None or (row["delivery_id"] is None and row["sender_id"] != organ_id):
-        raise MessageNotFound(f"No message {message_id!r} that {organ_id} may read.")
-    fresh_pull = (
-        row["delivery_id"] is not None
-        and row["mode"] == "pull"
-        and row["transport_state"] == "queued"
-    )
-    if fresh_pull and recorder is not None:
-        await recorder.record_fetch(message_id, organ_id)
-    elif fresh_pull:
-        async with pool.acquire() as connection, connection.transaction():
-            marked = await connection.fetchval(
-                sql.query("delivery_mark_fetched"), row["delivery_id"]
-            )
-            if marked is not None:
-                await audit.append(
-                    connection, audit.AuditEntry(organ_id, "message.deliver", message_id)
-                )
-    return bytes(row["body"])
-
-
-@dataclass(frozen=True, slots=True)
-class Acknowledgement:
-    message_id: str
-    organ_id: str
-    acked_at: datetime
-    result: str
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "id": self.message_id,
-            "organ_id": self.organ_id,
-            "transport_state": "acked",
-            "acked_at": self.acked_at.isoformat(),
-            "result": self.result,
-        }
-
-
-async def acknowledge(
-    pool: Pool,
-    message_id: str,
-    organ_id: str,
-    *,
-    result: Literal["done", "fail"] = "done",
-    reason: str | None = None,
-    recorder: DeliveryRecorder | None = None,
-) -> Acknowledgement:
-    """Ends the caller's delivery of the message; acking again changes nothing."""
-    if recorder is not None:
-        state = await recorder.record_ack(message_id, organ_id, result, reason)
-        if state.acked_at is None:
-            raise MessageNotFound(f"No message {message_id!r} addressed to {organ_id}.")
-        return Acknowledgement(message_id, organ_id, state.acked_at, state.result or result)
-    async with pool.acquire() as connection, connection.transaction():
-        acked_at = await connection.fetchval(
-            sql.query("delivery_ack"), message_id, organ_id, result, reason
-        )
-        if acked_at is not None:
-            await audit.append(
-                connection,
-                audit.AuditEntry(
-                    organ_id, "message.ack", message_id, {"result": result, "reason": reason}
-                ),
-            )
-            return Acknowledgement(message_id, organ_id, acked_at, result)
-        row = await connection.fetchrow(sql.query("delivery_of_recipient"), message_id, organ_id)
-    if row is None:
-        raise MessageNotFound(f"No message {message_id!r} addressed to {organ_id}.")
-    return Acknowledgement(message_id, organ_id, row["acked_at"], row["ack_result"] or result)

@@ -13,13 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import asyncpg
+
 from axis import metrics
 from axis.audit import chain as audit
+from axis.delivery import trail
 from axis.delivery.push.client import Push, PushResult
 from axis.storage import sql
 from axis.storage.database import Pool
-
-WORKER_ACTOR = "axis"
+from axis.vocabulary import DeliveryMode, TransportState
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,28 @@ async def claim(pool: Pool, request: ClaimRequest) -> list[Claim]:
     ]
 
 
+_SETTLED = (TransportState.DELIVERED, TransportState.DEAD)
+
+
+def _trail_entry(row: asyncpg.Record) -> audit.AuditEntry:
+    if row["transport_state"] == TransportState.DELIVERED:
+        return trail.delivered(
+            row["message_id"],
+            row["recipient_id"],
+            via=DeliveryMode.PUSH,
+            delivery_id=row["id"],
+            attempts=row["attempts"],
+            last_error=row["last_error"],
+        )
+    return trail.dead(
+        row["message_id"],
+        row["recipient_id"],
+        delivery_id=row["id"],
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+    )
+
+
 async def record(pool: Pool, owner: str, outcomes: Sequence[Outcome], budget_seconds: float) -> int:
     """Writes finished pushes and their audit entries in one transaction."""
     if not outcomes:
@@ -97,27 +121,11 @@ async def record(pool: Pool, owner: str, outcomes: Sequence[Outcome], budget_sec
             [outcome.error for outcome in outcomes],
             budget_seconds,
         )
-        entries = [
-            audit.AuditEntry(
-                WORKER_ACTOR,
-                # Same action as a pull fetch, so a message's trail reads alike.
-                "message.deliver" if row["transport_state"] == "delivered" else "delivery.dead",
-                row["message_id"],
-                {
-                    "via": "push",
-                    "delivery_id": row["id"],
-                    "recipient": row["recipient_id"],
-                    "attempts": row["attempts"],
-                    "last_error": row["last_error"],
-                },
-            )
-            for row in rows
-            if row["transport_state"] in ("delivered", "dead")
-        ]
+        entries = [_trail_entry(row) for row in rows if row["transport_state"] in _SETTLED]
         await audit.append_many(connection, entries)
     for row in rows:
         metrics.record_delivery(row["transport_state"])
-        if row["transport_state"] == "delivered" and row["latency"] is not None:
+        if row["transport_state"] == TransportState.DELIVERED and row["latency"] is not None:
             metrics.observe_delivery_latency(row["latency"])
     return len(rows)
 

@@ -58,61 +58,9 @@ UPDATE deliveries SET business_status = $3 WHERE message_id = $1 AND recipient_i
 INSERT INTO refusals (organ_id, code, http_status, detail, sha256, received_via)
 VALUES ($1, $2, $3, $4, $5, $6);
 
--- name: commit_without_flush
--- Only for writes a crash may lose harmlessly; later durable commits flush them too.
-SET LOCAL synchronous_commit TO off;
-
 -- name: intake_notify
 -- Delivered at commit; identical notices of one transaction arrive once.
 SELECT pg_notify(n.channel, n.payload) FROM unnest($1::text[], $2::text[]) AS n(channel, payload);
-
--- name: inbox_page
--- Urgent first, then oldest first within a priority. The keyset is
--- (-priority, delivery id) after ($3, $4): negated so that one ascending row
--- comparison is one range of deliveries_inbox_urgency_idx. $2 lists the kinds
--- wanted; each kind is its own ordered range, merged before the join.
-SELECT d.id AS delivery_id, -d.priority AS rank, m.id, m.kind, m.sender_id, m.document_id,
-       m.subject, m.status_code, m.priority, m.accepted_at, m.size, m.sha256
-FROM (
-    SELECT x.id, x.message_id, x.priority
-    FROM unnest($2::text[]) AS k (kind)
-    CROSS JOIN LATERAL (
-        SELECT y.id, y.message_id, y.priority
-        FROM deliveries y
-        WHERE y.recipient_id = $1
-          AND y.kind = k.kind
-          AND y.transport_state IN ('queued', 'delivered')
-          AND (-y.priority, y.id) > ($3::smallint, $4::bigint)
-        ORDER BY -y.priority, y.id
-        LIMIT $5
-    ) AS x
-    ORDER BY -x.priority, x.id
-    LIMIT $5
-) AS d
-JOIN messages m ON m.id = d.message_id
-ORDER BY -d.priority, d.id;
-
--- name: message_access
--- The message's bytes and sender, and the caller's delivery of it if any.
-SELECT m.body, m.sender_id, d.id AS delivery_id, d.mode, d.transport_state
-FROM messages m
-LEFT JOIN deliveries d ON d.message_id = m.id AND d.recipient_id = $2
-WHERE m.id = $1;
-
--- name: delivery_mark_fetched
-UPDATE deliveries SET transport_state = 'delivered', delivered_at = now()
-WHERE id = $1 AND transport_state = 'queued'
-RETURNING id;
-
--- name: delivery_ack
-UPDATE deliveries
-SET transport_state = 'acked', acked_at = now(), ack_result = $3, ack_reason = $4,
-    delivered_at = coalesce(delivered_at, now())
-WHERE message_id = $1 AND recipient_id = $2 AND transport_state <> 'acked'
-RETURNING acked_at;
-
--- name: delivery_of_recipient
-SELECT transport_state, acked_at, ack_result FROM deliveries WHERE message_id = $1 AND recipient_id = $2;
 
 -- name: tracking_message
 SELECT id, kind, sender_id, document_id, business_type, acts_on_message_id, accepted_at
@@ -129,25 +77,3 @@ FROM status_events WHERE document_message_id = $1 ORDER BY id;
 -- name: tracking_acting_documents
 SELECT id, document_id, business_type, accepted_at
 FROM messages WHERE acts_on_message_id = $1 ORDER BY accepted_at, id;
-
--- name: deliveries_mark_fetched_many
-UPDATE deliveries d SET transport_state = 'delivered', delivered_at = now()
-FROM unnest($1::text[], $2::text[]) AS k(message_id, recipient_id)
-WHERE d.message_id = k.message_id AND d.recipient_id = k.recipient_id
-  AND d.mode = 'pull' AND d.transport_state = 'queued'
-RETURNING d.message_id, d.recipient_id;
-
--- name: deliveries_ack_many
-UPDATE deliveries d
-SET transport_state = 'acked', acked_at = now(), ack_result = k.result, ack_reason = k.reason,
-    delivered_at = coalesce(d.delivered_at, now())
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
-     AS k(message_id, recipient_id, result, reason)
-WHERE d.message_id = k.message_id AND d.recipient_id = k.recipient_id
-  AND d.transport_state <> 'acked'
-RETURNING d.message_id, d.recipient_id, d.acked_at, d.ack_result, d.ack_reason;
-
--- name: deliveries_of_recipients
-SELECT d.message_id, d.recipient_id, d.acked_at, d.ack_result
-FROM unnest($1::text[], $2::text[]) AS k(message_id, recipient_id)
-JOIN deliveries d ON d.message_id = k.message_id AND d.recipient_id = k.recipient_id;

@@ -15,16 +15,6 @@ LIMIT $3
 SELECT count(*) FROM deliveries
 WHERE recipient_id = $1 AND kind = $2 AND transport_state IN ('queued', 'delivered')
 
--- name: vxp_mark_delivered
-UPDATE deliveries
-SET transport_state = 'delivered', delivered_at = coalesce(delivered_at, now()),
-    next_attempt_at = now(), lease_owner = NULL, lease_expires_at = NULL
-WHERE message_id = $1 AND recipient_id = $2 AND transport_state IN ('queued', 'retrying')
-RETURNING id
-
--- name: vxp_delivery_state
-SELECT transport_state, ack_result FROM deliveries WHERE message_id = $1 AND recipient_id = $2
-
 -- name: vxp_sent_rows
 -- One row per recipient of a message the caller sent, with the latest status.
 SELECT m.id, m.kind, m.sender_id, m.subject, m.code_number, m.code_notation, m.accepted_at,

@@ -1,7 +1,8 @@
-"""The inbox without a batch recorder (as the VXP surface uses it) and with one."""
+"""The pull road's one service: list, fetch, ack, confirm, as both doors use it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -35,20 +36,17 @@ async def _actions(broker: Broker, message_id: str) -> list[str]:
     return [row["action"] for row in rows]
 
 
-@pytest.mark.parametrize("batched", [False, True])
-async def test_fetch_then_ack(broker: Broker, batched: bool) -> None:
-    recorder = broker.runtime.intake if batched else None
+async def test_fetch_then_ack(broker: Broker) -> None:
+    pull = broker.runtime.pull
     message_id, data = await _send(broker)
     page = await inbox.page(broker.pool, RECIPIENT, "edoc")
     assert [item.id for item in page.items] == [message_id]
-    assert await inbox.fetch(broker.pool, message_id, RECIPIENT, recorder) == data
-    assert await inbox.fetch(broker.pool, message_id, RECIPIENT, recorder) == data
+    assert await pull.fetch(message_id, RECIPIENT) == data
+    assert await pull.fetch(message_id, RECIPIENT) == data
     state = await broker.pool.fetchval("SELECT transport_state FROM deliveries")
     assert state == "delivered"
-    first = await inbox.acknowledge(
-        broker.pool, message_id, RECIPIENT, result="fail", reason="hỏng", recorder=recorder
-    )
-    second = await inbox.acknowledge(broker.pool, message_id, RECIPIENT, recorder=recorder)
+    first = await pull.acknowledge(message_id, RECIPIENT, result="fail", reason="hỏng")
+    second = await pull.acknowledge(message_id, RECIPIENT)
     assert first.acked_at == second.acked_at and second.result == "fail"
     assert (await inbox.page(broker.pool, RECIPIENT)).items == ()
     assert await _actions(broker, message_id) == [
@@ -57,6 +55,53 @@ async def test_fetch_then_ack(broker: Broker, batched: bool) -> None:
         "message.ack",
     ]
     with pytest.raises(MessageNotFound):
-        await inbox.acknowledge(broker.pool, message_id, SENDER, recorder=recorder)
+        await pull.acknowledge(message_id, SENDER)
     with pytest.raises(MessageNotFound):
-        await inbox.fetch(broker.pool, "missing", RECIPIENT, recorder)
+        await pull.fetch("missing", RECIPIENT)
+
+
+async def test_the_sender_reads_its_own_message_without_delivering_it(broker: Broker) -> None:
+    message_id, data = await _send(broker)
+    assert await broker.runtime.pull.fetch(message_id, SENDER) == data
+    assert await broker.pool.fetchval("SELECT transport_state FROM deliveries") == "queued"
+    assert await _actions(broker, message_id) == ["message.accept"]
+
+
+async def test_repeats_in_one_batch_are_one_transition_audited_once(broker: Broker) -> None:
+    pull = broker.runtime.pull
+    message_id, data = await _send(broker)
+    fetched = await asyncio.gather(*(pull.fetch(message_id, RECIPIENT) for _ in range(20)))
+    assert set(fetched) == {data}
+    acks = await asyncio.gather(*(pull.acknowledge(message_id, RECIPIENT) for _ in range(20)))
+    assert len({ack.acked_at for ack in acks}) == 1
+    assert await _actions(broker, message_id) == [
+        "message.accept",
+        "message.deliver",
+        "message.ack",
+    ]
+
+
+async def test_a_confirmation_settles_a_push_waiting_for_its_retry(broker: Broker) -> None:
+    """VXP ``processing``: the recipient says it has the message, whatever its road."""
+    pushed = "000.00.00.H42"
+    await broker.add(pushed, endpoint_url="http://127.0.0.1:9/never")
+    data = broker.agencies[SENDER].sign(document(SENDER, [pushed]))
+    agency = await broker.runtime.registry.require(SENDER)
+    message_id = (await broker.runtime.intake.submit(agency, data)).id
+    await broker.pool.execute(
+        "UPDATE deliveries SET transport_state = 'retrying', lease_owner = 'gone', "
+        "lease_expires_at = now() + interval '1 hour'"
+    )
+    # Merely reading the bytes leaves a push to its worker.
+    assert await broker.runtime.pull.fetch(message_id, pushed) == data
+    assert await broker.pool.fetchval("SELECT transport_state FROM deliveries") == "retrying"
+    await broker.runtime.pull.confirm(message_id, pushed)
+    row = await broker.pool.fetchrow("SELECT transport_state, lease_owner FROM deliveries")
+    assert row is not None and (row["transport_state"], row["lease_owner"]) == ("delivered", None)
+    detail = await broker.pool.fetchval(
+        "SELECT detail FROM audit_log WHERE action = 'message.deliver' AND subject = $1",
+        message_id,
+    )
+    assert (detail["via"], detail["recipient"]) == ("push", pushed)
+    with pytest.raises(MessageNotFound):
+        await broker.runtime.pull.confirm(message_id, SENDER)

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from axis.delivery.pull import inbox
 from axis.delivery.pull.inbox import InboxPage
 from tests.support.envelopes import Broker, document, open_broker
 
@@ -35,7 +34,7 @@ async def _send(broker: Broker, recipient: str) -> str:
 
 async def _waiting_page(broker: Broker, organ_id: str, wait: float) -> tuple[InboxPage, float]:
     started = time.monotonic()
-    page = await inbox.page_or_wait(broker.pool, broker.runtime.inbox_waiters, organ_id, wait=wait)
+    page = await broker.runtime.pull.page(organ_id, wait=wait)
     return page, time.monotonic() - started
 
 

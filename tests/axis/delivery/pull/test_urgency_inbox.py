@@ -122,8 +122,8 @@ async def test_acknowledged_messages_leave_without_disturbing_the_cursor(broker:
     first = await inbox.page(broker.pool, RECIPIENT, limit=2)
     assert [item.id for item in first.items] == order[:2]
     # Ack one already listed and one not yet listed: the rest of the pass goes on.
-    await inbox.acknowledge(broker.pool, order[0], RECIPIENT)
-    await inbox.acknowledge(broker.pool, order[3], RECIPIENT)
+    await broker.runtime.pull.acknowledge(order[0], RECIPIENT)
+    await broker.runtime.pull.acknowledge(order[3], RECIPIENT)
     rest = [item.id for item in await one_pass(broker, 2, cursor=first.next_cursor)]
     assert rest == [order[2], *order[4:]]
 

@@ -1,0 +1,131 @@
+"""The pull road as one service: list, long-poll, fetch, confirm and acknowledge.
+
+The native API (``/api/v1/inbox``, ``GET /api/v1/messages/{id}``, ``.../ack``)
+and the VXP surface (``getReceivedEdocList``, ``getEdoc``, ``updateStatus``)
+both call this, so a message fetched through one door is delivered for the
+other, and every fetch and ack is written the same way: through a group
+committer, audited by :mod:`axis.delivery.trail`.
+
+Fetching the bytes is what "delivered" means for a pull recipient; the
+sender may read its own message too, which changes nothing. A confirmation
+(VXP ``processing``) says the recipient has the message whichever road it
+was meant to take. An ack ends the delivery; acking again changes nothing
+and answers the first ack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from axis.delivery.pull import inbox
+from axis.delivery.pull.events import (
+    AckState,
+    Delivered,
+    DeliveryEvent,
+    EventOutcome,
+    Transition,
+    write_events,
+    write_events_unflushed,
+)
+from axis.delivery.pull.inbox import InboxPage, MessageNotFound
+from axis.delivery.pull.waiters import InboxWaiters
+from axis.storage import sql
+from axis.storage.database import Pool
+from axis.storage.group_commit import GroupCommitter
+from axis.vocabulary import DeliveryMode, TransportState
+
+AckResult = Literal["done", "fail"]
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    message_id: str
+    organ_id: str
+    acked_at: datetime
+    result: str
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "id": self.message_id,
+            "organ_id": self.organ_id,
+            "transport_state": TransportState.ACKED.value,
+            "acked_at": self.acked_at.isoformat(),
+            "result": self.result,
+        }
+
+
+class PullDelivery:
+    def __init__(self, pool: Pool, *, batch_size: int = 100) -> None:
+        self._pool = pool
+        self.waiters = InboxWaiters(pool)
+        # A fetch mark lost in a crash only lists the message again until it is
+        # acked, so fetches commit without waiting for the disk (see events).
+        self._fetches: GroupCommitter[DeliveryEvent, EventOutcome] = GroupCommitter(
+            pool, write_events_unflushed, batch_size=batch_size, writers=1, name="fetch"
+        )
+        self._durable: GroupCommitter[DeliveryEvent, EventOutcome] = GroupCommitter(
+            pool, write_events, batch_size=batch_size, name="pull"
+        )
+
+    async def close(self) -> None:
+        await self._fetches.close()
+        await self._durable.close()
+        await self.waiters.close()
+
+    async def page(
+        self,
+        organ_id: str,
+        kind: Literal["edoc", "status"] | None = None,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+        wait: float = 0.0,
+    ) -> InboxPage:
+        """A page of the inbox; when empty and ``wait`` > 0, waits that long for an arrival."""
+        return await inbox.page_or_wait(
+            self._pool, self.waiters, organ_id, kind, limit=limit, cursor=cursor, wait=wait
+        )
+
+    async def fetch(self, message_id: str, organ_id: str) -> bytes:
+        """The exact bytes, for the sender or a recipient; a pull fetch marks it delivered.
+
+        No connection is held while the fetch mark waits for its batch.
+        """
+        row = await self._pool.fetchrow(sql.query("message_access"), message_id, organ_id)
+        if row is None or (row["delivery_id"] is None and row["sender_id"] != organ_id):
+            raise MessageNotFound(f"No message {message_id!r} that {organ_id} may read.")
+        if (
+            row["delivery_id"] is not None
+            and row["mode"] == DeliveryMode.PULL
+            and row["transport_state"] == TransportState.QUEUED
+        ):
+            await self._fetches.submit(DeliveryEvent(Transition.DELIVER, message_id, organ_id))
+        return bytes(row["body"])
+
+    async def confirm(self, message_id: str, organ_id: str) -> None:
+        """The recipient says it has the message (not finished with it): delivered, any road."""
+        outcome = await self._durable.submit(
+            DeliveryEvent(Transition.DELIVER, message_id, organ_id, confirmed=True)
+        )
+        assert isinstance(outcome, Delivered)
+        if not outcome.found:
+            raise MessageNotFound(f"No message {message_id!r} was delivered to {organ_id}.")
+
+    async def acknowledge(
+        self,
+        message_id: str,
+        organ_id: str,
+        *,
+        result: AckResult = "done",
+        reason: str | None = None,
+    ) -> Acknowledgement:
+        """Ends the caller's delivery of the message; acking again changes nothing."""
+        state = await self._durable.submit(
+            DeliveryEvent(Transition.ACK, message_id, organ_id, result=result, reason=reason)
+        )
+        assert isinstance(state, AckState)
+        if state.acked_at is None:
+            raise MessageNotFound(f"No message {message_id!r} addressed to {organ_id}.")
+        return Acknowledgement(message_id, organ_id, state.acked_at, state.result or result)
