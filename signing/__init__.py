@@ -23,6 +23,7 @@ from signing.errors import (
     SignatureError,
     UntrustedCertificateError,
 )
+from signing.identity import fingerprint
 from signing.signer import UnsignableDocumentError, sign
 from signing.trust import TrustStore
 from signing.verifier import CheckedSignature, VerifiedSignature, check_signature, verify
@@ -51,6 +52,7 @@ __all__ = [
     "VerificationProfile",
     "VerifiedSignature",
     "check_signature",
+    "fingerprint",
     "sign",
     "verify",
 ]

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from axis.errors import CommandError
@@ -21,7 +20,6 @@ from signing import SignatureError, SigningAlgorithm, TrustStore, check_signatur
 from signing.algorithms import DEFAULT_PROFILE, LEGACY_SHA1_PROFILE
 from signing.identity import organ_id_hint, subject_text
 from signing.keys import KeyMismatchError, as_signing_key
-from signing.revocation import load_crl
 from signing.signer import UnsignableDocumentError, sign
 from signing.trust import load_certificates
 
@@ -65,19 +63,16 @@ def _sign(args: argparse.Namespace) -> int:
 
 
 def _trust(args: argparse.Namespace) -> TrustStore:
-    anchors: list[x509.Certificate] = []
-    for path in args.trust:
-        try:
-            anchors.extend(load_certificates(_read(path, "trust anchor")))
-        except ValueError as error:
-            raise CommandError(f"{path} holds no PEM certificate") from error
-    crls = []
-    for path in args.crl:
-        try:
-            crls.append(load_crl(_read(path, "CRL")))
-        except ValueError as error:
-            raise CommandError(f"{path} is not a CRL in PEM or DER") from error
-    return TrustStore(anchors, crls=crls)
+    # The same loader as the server's trust (signing.TrustStore.from_pem), from files.
+    anchors = [_read(path, "trust anchor") for path in args.trust]
+    crls = [_read(path, "CRL") for path in args.crl]
+    try:
+        return TrustStore.from_pem(anchors, crls=crls)
+    except ValueError as error:
+        raise CommandError(
+            f"the trust anchors ({', '.join(args.trust) or 'none'}) must be PEM certificates "
+            f"and the CRLs ({', '.join(args.crl) or 'none'}) PEM or DER: {error}"
+        ) from error
 
 
 def _short(uri: str) -> str:

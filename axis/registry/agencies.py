@@ -7,9 +7,6 @@ either a push endpoint or none (it pulls from its inbox).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,11 +18,12 @@ import asyncpg
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+import signing
 from axis.audit import chain as audit
 from axis.errors import AxisError
 from axis.registry import trust as trust_admin
 from axis.registry.secret_box import SecretBox, new_agency_secret
-from axis.storage import sql
+from axis.storage import cursors, sql
 from axis.storage.database import Connection, Pool
 from envelope import organ_id as organ_ids
 from signing import SignatureError
@@ -134,17 +132,17 @@ class DirectoryPage:
 
 
 def encode_cursor(organ_id: str) -> str:
-    return base64.urlsafe_b64encode(organ_id.encode()).decode().rstrip("=")
+    return cursors.encode(organ_id)
 
 
 def decode_cursor(cursor: str) -> str:
     try:
-        organ_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        (organ_id,) = cursors.decode(cursor, str)
+    except ValueError:
         raise InvalidCursor() from None
     if not organ_ids.is_acceptable(organ_id):
         raise InvalidCursor()
-    return organ_id
+    return str(organ_id)
 
 
 def _prefix_end(prefix: str) -> str:
@@ -170,10 +168,6 @@ def _agency(row: asyncpg.Record) -> Agency:
         active=row["active"],
         email=row["email"],
     )
-
-
-def certificate_fingerprint(certificate: x509.Certificate) -> str:
-    return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
 def load_certificate(pem: bytes) -> x509.Certificate:
@@ -253,7 +247,7 @@ class Registry:
                         "system_id": credentials.system_id,
                         "endpoint_url": endpoint_url,
                         "legacy_sha1": legacy_sha1,
-                        "certificates": [certificate_fingerprint(c) for c in loaded],
+                        "certificates": [signing.fingerprint(c) for c in loaded],
                     },
                 ),
             )
@@ -263,7 +257,7 @@ class Registry:
     async def _insert_certificate(
         self, connection: Connection, organ_id: str, certificate: x509.Certificate
     ) -> str:
-        fingerprint = certificate_fingerprint(certificate)
+        fingerprint = signing.fingerprint(certificate)
         pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
         # Refused now rather than at the first signed message: a certificate
         # that does not chain (or is expired, revoked, unfit to sign) would

@@ -9,7 +9,6 @@ is newer: an old CRL replayed must not un-revoke a certificate.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
+import signing
 from axis.audit import chain as audit
 from axis.errors import AxisError
 from axis.storage import sql
@@ -73,10 +73,6 @@ class StoredCrl:
     revoked: int = 0
 
 
-def fingerprint_of(certificate: x509.Certificate) -> str:
-    return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
-
-
 def _load_ca(pem: bytes) -> x509.Certificate:
     try:
         certificate = x509.load_pem_x509_certificate(pem)
@@ -127,7 +123,7 @@ async def add_trust_certificate(
     certificate = _load_ca(pem)
     role: Role = "intermediate" if intermediate else "anchor"
     stored = TrustCertificate(
-        fingerprint_of(certificate),
+        signing.fingerprint(certificate),
         role,
         certificate.subject.rfc4514_string(),
         certificate.not_valid_after_utc,

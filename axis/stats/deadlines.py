@@ -24,8 +24,6 @@ statistics (:mod:`axis.stats.figures`) also count deliveries answered late.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -33,7 +31,7 @@ from typing import Any, Literal
 
 from axis.stats import figures as stats
 from axis.stats.figures import StatsError
-from axis.storage import sql
+from axis.storage import cursors, sql
 from axis.storage.database import Pool
 
 DEFAULT_LIMIT = 100
@@ -120,16 +118,15 @@ def _item(row: Any) -> OverdueItem:
 
 
 def _encode(item: OverdueItem) -> str:
-    text = f"{item.overdue_since.isoformat()}|{item.delivery_id}"
-    return base64.urlsafe_b64encode(text.encode()).decode()
+    return cursors.encode(item.overdue_since, item.delivery_id)
 
 
 def _decode(cursor: str) -> tuple[datetime, int]:
     try:
-        moment, _, delivery_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(moment), int(delivery_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        moment, delivery_id = cursors.decode(cursor, datetime, int)
+    except ValueError:
         raise InvalidCursor(f"The cursor {cursor!r} is not one this axis handed out.") from None
+    return moment, delivery_id
 
 
 async def scope(

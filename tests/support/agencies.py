@@ -21,6 +21,7 @@ import itertools
 
 from cryptography.hazmat.primitives import serialization
 
+import signing
 from axis.registry import trust as trust_admin
 from axis.registry.agencies import AgencyCredentials, Registry
 from axis.runtime import Runtime
@@ -58,7 +59,7 @@ def ca_pem() -> bytes:
 
 async def trust_test_ca(pool: Pool) -> None:
     """Makes :func:`session_ca` a trust anchor of this database (no-op when it already is)."""
-    wanted = trust_admin.fingerprint_of(session_ca().certificate)
+    wanted = signing.fingerprint(session_ca().certificate)
     if any(c.fingerprint == wanted for c in await trust_admin.list_trust_certificates(pool)):
         return
     # A concurrent caller may have added it since the check.

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from axis.delivery.pull.waiters import MAX_WAIT_SECONDS, InboxWaiters
 from axis.errors import AxisError
-from axis.storage import sql
+from axis.storage import cursors, sql
 from axis.storage.database import Pool
 
 MAX_PAGE = 500
@@ -79,25 +79,21 @@ _START = (-MAX_PRIORITY - 1, 0)
 
 
 def _cursor(priority: int, delivery_id: int) -> str:
-    return f"{priority}.{delivery_id}"
+    return cursors.encode(priority, delivery_id)
 
 
 def _cursor_value(cursor: str | None) -> tuple[int, int]:
     """The keyset position (-priority, delivery id) after which the page starts."""
     if not cursor:
         return _START
-    priority, dot, delivery_id = cursor.partition(".")
-    if not dot:
-        # A cursor from the oldest-first inbox (a bare delivery id): going on
-        # from the top priority after it repeats some messages but loses none.
-        priority, delivery_id = str(MAX_PRIORITY), cursor
-    if (
-        len(priority) != 1
-        or not priority.isdigit()
-        or int(priority) > MAX_PRIORITY
-        or not delivery_id.isdigit()
-        or len(delivery_id) > 18
-    ):
+    # A cursor from the oldest-first inbox is a bare delivery id: going on from
+    # the top priority after it repeats some messages but loses none.
+    fields = cursor if "." in cursor else f"{MAX_PRIORITY}.{cursor}"
+    try:
+        priority, delivery_id = cursors.decode(fields, int, int)
+    except ValueError:
+        priority = -1
+    if not 0 <= priority <= MAX_PRIORITY:
         raise BadCursor(f"The cursor {cursor!r} is not one this inbox handed out.")
     return -int(priority), int(delivery_id)
 
