@@ -16,6 +16,7 @@ from axis.delivery.pull.inbox import BadCursor, MessageNotFound
 from axis.delivery.pull.waiters import MAX_WAIT_SECONDS
 from axis.intake.refusals import Refusal
 from axis.tracking import report as tracking
+from axis.vocabulary import MessageKind
 from endpoints.authentication import authenticated_agency
 from endpoints.keys import RUNTIME
 from endpoints.problems import Problem, whole_number
@@ -68,14 +69,12 @@ async def submit(request: web.Request) -> web.Response:
     return _json(accepted.body(), 202 if accepted.created else 200)
 
 
-def _kind(request: web.Request) -> Literal["edoc", "status"] | None:
+def _kind(request: web.Request) -> MessageKind | None:
     kind = request.query.get("kind")
     if kind in (None, ""):
         return None
-    if kind == "edoc":
-        return "edoc"
-    if kind == "status":
-        return "status"
+    if kind in tuple(MessageKind):
+        return MessageKind(kind)
     raise Problem(400, "request.invalid", f"kind must be 'edoc' or 'status', not {kind!r}.")
 
 

@@ -76,7 +76,7 @@ def _row(record: asyncpg.Record) -> DeliveryRow:
 
 
 async def list_deliveries(
-    pool: Pool, state: str | None = "dead", after_id: int = 0, limit: int = 100
+    pool: Pool, state: str | None = TransportState.DEAD, after_id: int = 0, limit: int = 100
 ) -> list[DeliveryRow]:
     rows = await pool.fetch(sql.query("delivery_list"), state, after_id, limit)
     return [_row(row) for row in rows]

@@ -21,13 +21,14 @@ from axis.intake.refusals import Refusal
 from axis.intake.service import Intake
 from axis.storage import sql
 from axis.storage.database import Pool
+from axis.vocabulary import MessageKind
 from axis.vxp import wire
 from axis.vxp.authentication import Caller
 from envelope import EnvelopeError, parse
 
 logger = logging.getLogger(__name__)
 
-MESSAGE_TYPES = ("edoc", "status")
+MESSAGE_TYPES: tuple[str, ...] = tuple(MessageKind)
 # The SDK reads the whole list in one answer; a bounded page keeps one call
 # cheap, and what is not listed now comes once earlier items are finished.
 LIST_LIMIT = 1000
@@ -45,7 +46,10 @@ def vxp_time(moment: datetime | None) -> str:
 
 
 def message_type(caller: Caller) -> str | None:
-    value = caller.parameter("messagetype", "edoc").strip().lower() or "edoc"
+    value = (
+        caller.parameter("messagetype", MessageKind.DOCUMENT).strip().lower()
+        or MessageKind.DOCUMENT
+    )
     return value if value in MESSAGE_TYPES else None
 
 
@@ -83,9 +87,9 @@ def _routed_to(body: bytes) -> tuple[str, set[str]] | None:
         envelope: Any = parse(body)
     except EnvelopeError:
         return None
-    if envelope.kind == "status":
-        return "status", {envelope.response_for.organ_id}
-    return "edoc", {recipient.organ_id for recipient in envelope.recipients}
+    if envelope.kind == MessageKind.STATUS:
+        return MessageKind.STATUS, {envelope.response_for.organ_id}
+    return MessageKind.DOCUMENT, {recipient.organ_id for recipient in envelope.recipients}
 
 
 async def _refused(

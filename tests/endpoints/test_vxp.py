@@ -14,6 +14,7 @@ from aiohttp import web
 
 from axis.delivery.pull import inbox
 from axis.tracking import report as tracking
+from axis.vocabulary import MessageKind
 from endpoints.application import build_application
 from tests.support import envelopes
 from tests.support.envelopes import Broker, open_broker
@@ -165,12 +166,12 @@ async def test_native_and_vxp_doors_share_one_core(surface: Surface) -> None:
     listed = sdk_json(await call(recipient.get_received_edoc_list, {"messagetype": "edoc"}))
     assert [item["docId"] for item in listed["data"]] == [native.id]
     sdk_json(await call(recipient.update_status, {"docId": native.id, "status": "done"}))
-    page = await inbox.page(pool, FIRST, kind="edoc")
+    page = await inbox.page(pool, FIRST, kind=MessageKind.DOCUMENT)
     assert list(page.items) == []
     # VXP in, native out.
     data = signed_document(surface, (SECOND,))
     sent = sdk_json(await call(surface.sdk(agencies[SENDER]).send_edoc, EDOC, data))
-    page = await inbox.page(pool, SECOND, kind="edoc")
+    page = await inbox.page(pool, SECOND, kind=MessageKind.DOCUMENT)
     assert [item.id for item in page.items] == [sent["DocId"]]
     assert await surface.broker.runtime.pull.fetch(sent["DocId"], SECOND) == data
     await surface.broker.runtime.pull.acknowledge(sent["DocId"], SECOND)

@@ -17,12 +17,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from axis.delivery.pull.waiters import MAX_WAIT_SECONDS, InboxWaiters
 from axis.errors import AxisError
 from axis.storage import cursors, sql
 from axis.storage.database import Pool
+from axis.vocabulary import MessageKind
 
 MAX_PAGE = 500
 
@@ -73,7 +74,7 @@ class InboxPage:
 
 
 MAX_PRIORITY = 4
-KINDS: tuple[str, ...] = ("edoc", "status")
+KINDS: tuple[MessageKind, ...] = tuple(MessageKind)
 # Before the first item: every rank (-priority) is above it.
 _START = (-MAX_PRIORITY - 1, 0)
 
@@ -101,7 +102,7 @@ def _cursor_value(cursor: str | None) -> tuple[int, int]:
 async def page(
     pool: Pool,
     organ_id: str,
-    kind: Literal["edoc", "status"] | None = None,
+    kind: MessageKind | None = None,
     *,
     limit: int = 100,
     cursor: str | None = None,
@@ -135,7 +136,7 @@ async def page_or_wait(
     pool: Pool,
     waiters: InboxWaiters,
     organ_id: str,
-    kind: Literal["edoc", "status"] | None = None,
+    kind: MessageKind | None = None,
     *,
     limit: int = 100,
     cursor: str | None = None,

@@ -34,7 +34,7 @@ from axis.delivery.pull.waiters import InboxWaiters
 from axis.storage import sql
 from axis.storage.database import Pool
 from axis.storage.group_commit import GroupCommitter
-from axis.vocabulary import DeliveryMode, TransportState
+from axis.vocabulary import DeliveryMode, MessageKind, TransportState
 
 AckResult = Literal["done", "fail"]
 
@@ -77,7 +77,7 @@ class PullDelivery:
     async def page(
         self,
         organ_id: str,
-        kind: Literal["edoc", "status"] | None = None,
+        kind: MessageKind | None = None,
         *,
         limit: int = 100,
         cursor: str | None = None,

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from axis.storage import cursors
 
-texts = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)))
+texts = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]))
 
 
 @given(st.integers(0, 10**18 - 1), st.integers(0, 10**18 - 1))

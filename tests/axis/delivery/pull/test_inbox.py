@@ -9,6 +9,7 @@ import pytest
 
 from axis.delivery.pull import inbox
 from axis.delivery.pull.inbox import MessageNotFound
+from axis.vocabulary import MessageKind
 from tests.support.envelopes import Broker, document, open_broker
 
 SENDER = "000.00.00.G22"
@@ -39,7 +40,7 @@ async def _actions(broker: Broker, message_id: str) -> list[str]:
 async def test_fetch_then_ack(broker: Broker) -> None:
     pull = broker.runtime.pull
     message_id, data = await _send(broker)
-    page = await inbox.page(broker.pool, RECIPIENT, "edoc")
+    page = await inbox.page(broker.pool, RECIPIENT, MessageKind.DOCUMENT)
     assert [item.id for item in page.items] == [message_id]
     assert await pull.fetch(message_id, RECIPIENT) == data
     assert await pull.fetch(message_id, RECIPIENT) == data

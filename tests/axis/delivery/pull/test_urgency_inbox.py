@@ -13,6 +13,7 @@ import pytest
 
 from axis.delivery.pull import inbox
 from axis.delivery.pull.inbox import BadCursor, InboxItem
+from axis.vocabulary import MessageKind
 from tests.support.envelopes import Broker, document, document_id_of, open_broker, status
 
 SENDER = "000.00.00.G22"
@@ -75,9 +76,9 @@ async def test_urgent_first_then_oldest_and_kinds_merge(broker: Broker) -> None:
     assert [item.id for item in everything] == expected_order(sent)
     assert [item.priority for item in everything] == [4, 4, 3, 3, 2, 1, 1, 0, 0, 0]
     assert everything[-1].kind == "status"
-    documents = (await inbox.page(broker.pool, RECIPIENT, "edoc")).items
+    documents = (await inbox.page(broker.pool, RECIPIENT, MessageKind.DOCUMENT)).items
     assert [item.id for item in documents] == expected_order(sent[:-1])
-    statuses = (await inbox.page(broker.pool, RECIPIENT, "status")).items
+    statuses = (await inbox.page(broker.pool, RECIPIENT, MessageKind.STATUS)).items
     assert [item.id for item in statuses] == [status_id]
 
 
