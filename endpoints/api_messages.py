@@ -1,7 +1,7 @@
 """The native messages API: submit, inbox, fetch, ack and tracking.
 
 Thin: authentication and request parsing here, every decision in
-``axis.intake.service``, ``axis.delivery.pull.inbox`` and ``axis.tracking.report``.
+``axis.intake.service``, ``axis.delivery.pull.service`` and ``axis.tracking.report``.
 """
 
 from __future__ import annotations
