@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from axis.vocabulary import ReceivedVia
 from envelope import StatusCode
 
 
@@ -36,7 +37,7 @@ class Checked:
     due_date: date | None
     signer_fingerprint: str
     signature_algorithm: str
-    received_via: str
+    received_via: ReceivedVia
     routes: tuple[tuple[str, str], ...]
 
 

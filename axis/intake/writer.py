@@ -19,7 +19,7 @@ from axis.audit import chain as audit
 from axis.delivery.pull.events import AckState, DeliveryEvent, write_delivery_events
 from axis.intake import status_rules
 from axis.intake.records import Accepted, Checked
-from axis.intake.refusals import Refusal, RefusalRecord
+from axis.intake.refusals import ConflictingMessage, InvalidMessage, Refusal, RefusalRecord
 from axis.storage import sql
 from axis.storage.channels import Channel
 from axis.storage.database import Connection
@@ -52,17 +52,12 @@ class _Batch:
 
 
 def _record(batch: _Batch, item: Checked, refusal: Refusal) -> Refusal:
-    batch.refusals.append(
-        RefusalRecord(item.sender_id, refusal.code, refusal.status, refusal.detail,
-                      item.sha256, item.received_via)
-    )  # fmt: skip
+    batch.refusals.append(RefusalRecord.of(refusal, item.sender_id, item.sha256, item.received_via))
     return refusal
 
 
 def _conflict(item: Checked) -> Refusal:
-    return Refusal(
-        409,
-        "message.conflict",
+    return ConflictingMessage(
         f"{item.sender_id} already sent a different document with DocumentId {item.document_id!r}.",
     )
 
@@ -76,11 +71,10 @@ async def _route_status(
         sql.query("intake_find_document"), item.response_for_organ_id, item.document_id
     )
     if document is None:
-        return Refusal(
-            422,
-            "status.unknown_document",
+        return InvalidMessage(
             f"No document {item.document_id!r} from {item.response_for_organ_id} is known "
             "to the axis, so this status answers nothing.",
+            code="status.unknown_document",
         )
     await connection.execute(sql.query("intake_lock_document"), document)
     recipients = [
@@ -160,12 +154,11 @@ async def _plan(connection: Connection, batch: _Batch, index: int, item: Checked
             sql.query("intake_find_document"), item.sender_id, item.acts_on_document_id
         )
         if target is None:
-            batch.outcomes[index] = _record(batch, item, Refusal(
-                422,
-                "business.unknown_document",
+            batch.outcomes[index] = _record(batch, item, InvalidMessage(
                 f"The document {item.acts_on_document_id!r} this one revokes, updates or "
                 f"replaces (Bussiness/DocumentId) was never sent by {item.sender_id} "
                 "through the axis.",
+                code="business.unknown_document",
             ))  # fmt: skip
             return
         planned.acts_on = str(target)
@@ -276,12 +269,12 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
     if batch.refusals:
         await connection.executemany(
             sql.query("intake_insert_refusal"),
-            [(r.organ_id, r.code, r.http_status, r.detail, r.sha256, r.received_via)
+            [(r.organ_id, r.code, r.kind, r.detail, r.sha256, r.received_via)
              for r in batch.refusals],
         )  # fmt: skip
         entries.extend(
             audit.AuditEntry(r.organ_id or "anonymous", "message.refuse", r.code,
-                             {"status": r.http_status, "detail": r.detail[:500],
+                             {"kind": r.kind, "detail": r.detail[:500],
                               "sha256": r.sha256.hex() if r.sha256 else None})
             for r in batch.refusals
         )  # fmt: skip

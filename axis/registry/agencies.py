@@ -40,37 +40,55 @@ class RegistryError(AxisError):
 class AgencyExists(RegistryError):
     """An agency with this OrganId or system id is already registered."""
 
+    code = "agency.exists"
+
 
 class AgencyNotFound(RegistryError):
     """No agency is registered under this OrganId."""
+
+    code = "agency.unknown"
 
 
 class InvalidOrganId(RegistryError):
     """The OrganId is not 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'."""
 
+    code = "agency.invalid_organ_id"
+
 
 class InvalidCertificate(RegistryError):
     """The certificate cannot be read as PEM."""
+
+    code = "certificate.invalid"
 
 
 class UntrustedCertificate(RegistryError):
     """The certificate does not chain to a configured trust anchor."""
 
+    code = "certificate.untrusted"
+
 
 class CertificateExists(RegistryError):
     """This certificate is already registered."""
+
+    code = "certificate.exists"
 
 
 class InvalidEndpoint(RegistryError):
     """The endpoint must be an absolute http:// or https:// URL."""
 
+    code = "agency.invalid_endpoint"
+
 
 class InvalidAgency(RegistryError):
     """The agency's details are not acceptable."""
 
+    code = "agency.invalid"
+
 
 class InvalidCursor(RegistryError):
     """The directory cursor is not one this axis handed out."""
+
+    code = "query.invalid_cursor"
 
 
 DEFAULT_PAGE_SIZE = 100

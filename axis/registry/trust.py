@@ -40,21 +40,31 @@ class TrustError(AxisError):
 class InvalidTrustCertificate(TrustError):
     """The certificate cannot be read as a PEM CA certificate."""
 
+    code = "trust.invalid_certificate"
+
 
 class TrustCertificateExists(TrustError):
     """This certificate is already configured."""
+
+    code = "trust.exists"
 
 
 class InvalidCrl(TrustError):
     """The revocation list cannot be read as PEM or DER."""
 
+    code = "crl.invalid"
+
 
 class CrlNotTrusted(TrustError):
     """The revocation list is not signed by a configured trust anchor or intermediate."""
 
+    code = "crl.untrusted"
+
 
 class CrlNotNewer(TrustError):
     """A revocation list of this issuer at least as new is already stored."""
+
+    code = "crl.not_newer"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ import pytest
 
 from axis.intake.refusals import Refusal
 from axis.intake.status_rules import RecallState, StatusEvent, judge, states
+from axis.vocabulary import RefusalKind
 
 SENDER = "S"
 A = "A"
@@ -62,7 +63,11 @@ def test_status_rules(
         with pytest.raises(Refusal) as refused:
             judge(code, sender, SENDER, RECIPIENTS, events)
         assert refused.value.code == expected
-        assert refused.value.status == (403 if expected == "status.not_participant" else 422)
+        assert refused.value.kind == (
+            RefusalKind.FORBIDDEN
+            if expected == "status.not_participant"
+            else RefusalKind.NOT_ALLOWED
+        )
     else:
         assert judge(code, sender, SENDER, RECIPIENTS, events).routed_to == expected
 
