@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from axis.vocabulary import ReceivedVia
+from axis.vocabulary import DeliveryMode, MessageKind, ReceivedVia
 from envelope import StatusCode
 
 
@@ -19,7 +19,7 @@ class Checked:
     """
 
     message_id: str
-    kind: str
+    kind: MessageKind
     sender_id: str
     document_id: str
     body: bytes
@@ -38,7 +38,7 @@ class Checked:
     signer_fingerprint: str
     signature_algorithm: str
     received_via: ReceivedVia
-    routes: tuple[tuple[str, str], ...]
+    routes: tuple[tuple[str, DeliveryMode], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ class Accepted:
     """A stored message; ``created`` is False for an identical resubmission."""
 
     id: str
-    kind: str
+    kind: MessageKind
     document_id: str
     sender_id: str
     recipients: tuple[str, ...]

@@ -38,7 +38,7 @@ from axis.registry.trust_cache import TrustCache
 from axis.settings import Settings
 from axis.storage.database import Pool
 from axis.storage.group_commit import GroupCommitter
-from axis.vocabulary import ReceivedVia
+from axis.vocabulary import DeliveryMode, MessageKind, ReceivedVia
 from envelope import (
     BusinessDocType,
     Document,
@@ -239,7 +239,7 @@ class Intake:
                 )
             acts_on = business.document_id
         return Checked(
-            kind="edoc",
+            kind=MessageKind.DOCUMENT,
             document_id=document.document_id or "",
             subject=document.subject or "",
             code_number=(document.code.number or "") if document.code else "",
@@ -254,7 +254,9 @@ class Intake:
             description="",
             status_at=None,
             due_date=document.due_date,
-            routes=tuple((organ_id, known[organ_id].delivery_mode) for organ_id in wanted),
+            routes=tuple(
+                (organ_id, DeliveryMode(known[organ_id].delivery_mode)) for organ_id in wanted
+            ),
             **common,  # type: ignore[arg-type]
         )
 
@@ -267,7 +269,7 @@ class Intake:
                 code="status.incomplete",
             )
         return Checked(
-            kind="status",
+            kind=MessageKind.STATUS,
             document_id=response_for.document_id,
             subject="",
             code_number="",

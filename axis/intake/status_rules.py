@@ -33,11 +33,18 @@ from dataclasses import dataclass
 from enum import Enum
 
 from axis.intake.refusals import Forbidden, StatusNotAllowed
+from envelope import StatusCode
 
-HANDLING_ORDER: dict[str, int] = {"01": 1, "03": 3, "04": 4, "05": 5, "06": 6}
-REJECTED = "02"
-RECALL = "13"
-RECALL_ANSWERS = ("15", "16")
+HANDLING_ORDER: dict[StatusCode, int] = {
+    StatusCode.ARRIVED: 1,
+    StatusCode.ACCEPTED: 3,
+    StatusCode.ASSIGNED: 4,
+    StatusCode.PROCESSING: 5,
+    StatusCode.COMPLETED: 6,
+}
+REJECTED = StatusCode.REJECTED
+RECALL = StatusCode.RECALL
+RECALL_ANSWERS = (StatusCode.RECALL_AGREED, StatusCode.RECALL_REFUSED)
 RECIPIENT_CODES = frozenset({*HANDLING_ORDER, REJECTED, *RECALL_ANSWERS})
 
 
@@ -53,12 +60,12 @@ class StatusEvent:
     """An accepted status about the document: who sent which code."""
 
     from_id: str
-    code: str
+    code: StatusCode
 
 
 @dataclass(frozen=True, slots=True)
 class RecipientState:
-    handling: str | None = None
+    handling: StatusCode | None = None
     recall: RecallState = RecallState.NONE
 
 
@@ -80,7 +87,8 @@ def states(
         elif event.from_id in current:
             state = current[event.from_id]
             if event.code in RECALL_ANSWERS:
-                answer = RecallState.AGREED if event.code == "15" else RecallState.REFUSED
+                agreed = event.code is StatusCode.RECALL_AGREED
+                answer = RecallState.AGREED if agreed else RecallState.REFUSED
                 current[event.from_id] = RecipientState(state.handling, answer)
             else:
                 current[event.from_id] = RecipientState(event.code, state.recall)
@@ -91,12 +99,12 @@ def _not_allowed(detail: str) -> StatusNotAllowed:
     return StatusNotAllowed(detail)
 
 
-def _judge_handling(code: str, state: RecipientState, from_id: str) -> None:
+def _judge_handling(code: StatusCode, state: RecipientState, from_id: str) -> None:
     latest = state.handling
     if latest == REJECTED:
         raise _not_allowed(f"{from_id} already rejected the document (02); nothing may follow.")
     if code == REJECTED:
-        if latest not in (None, "01"):
+        if latest not in (None, StatusCode.ARRIVED):
             raise _not_allowed(
                 f"{from_id} cannot reject (02) after status {latest}; "
                 "02 may only follow nothing or 01."
@@ -110,7 +118,7 @@ def _judge_handling(code: str, state: RecipientState, from_id: str) -> None:
 
 
 def judge(
-    code: str,
+    code: StatusCode,
     from_id: str,
     sender_id: str,
     recipients: Sequence[str],

@@ -23,6 +23,8 @@ from axis.intake.refusals import ConflictingMessage, InvalidMessage, Refusal, Re
 from axis.storage import sql
 from axis.storage.channels import Channel
 from axis.storage.database import Connection
+from axis.vocabulary import AuditAction, DeliveryMode, MessageKind
+from envelope import StatusCode
 
 Item = Checked | RefusalRecord | DeliveryEvent
 Outcome = Accepted | Refusal | AckState | None
@@ -34,7 +36,7 @@ class _Planned:
 
     index: int
     item: Checked
-    routes: tuple[tuple[str, str], ...]
+    routes: tuple[tuple[str, DeliveryMode], ...]
     answers: str | None = None
     acts_on: str | None = None
 
@@ -64,7 +66,7 @@ def _conflict(item: Checked) -> Refusal:
 
 async def _route_status(
     connection: Connection, batch: _Batch, item: Checked
-) -> tuple[str, tuple[tuple[str, str], ...]] | Refusal:
+) -> tuple[str, tuple[tuple[str, DeliveryMode], ...]] | Refusal:
     """The answered document's message id and where the status goes, or a refusal."""
     assert item.status_code is not None and item.response_for_organ_id is not None
     document = await connection.fetchval(
@@ -82,23 +84,25 @@ async def _route_status(
         for row in await connection.fetch(sql.query("intake_document_recipients"), document)
     ]
     history = [
-        status_rules.StatusEvent(row["from_id"], row["status_code"])
+        status_rules.StatusEvent(row["from_id"], StatusCode(row["status_code"]))
         for row in await connection.fetch(sql.query("intake_status_history"), document)
     ]
     history.extend(batch.planned_events.get(document, ()))
     try:
         verdict = status_rules.judge(
-            item.status_code.value, item.sender_id, item.response_for_organ_id, recipients, history
+            item.status_code, item.sender_id, item.response_for_organ_id, recipients, history
         )
     except Refusal as refusal:
         return refusal
     batch.planned_events.setdefault(document, []).append(
-        status_rules.StatusEvent(item.sender_id, item.status_code.value)
+        status_rules.StatusEvent(item.sender_id, item.status_code)
     )
     rows = await connection.fetch(sql.query("intake_delivery_modes"), list(verdict.routed_to))
-    modes = {row["organ_id"]: "push" if row["push"] else "pull" for row in rows}
+    modes = {
+        row["organ_id"]: DeliveryMode.PUSH if row["push"] else DeliveryMode.PULL for row in rows
+    }
     return document, tuple(
-        (organ_id, modes.get(organ_id, "pull")) for organ_id in verdict.routed_to
+        (organ_id, modes.get(organ_id, DeliveryMode.PULL)) for organ_id in verdict.routed_to
     )
 
 
@@ -118,10 +122,10 @@ async def _existing(
     documents: set[tuple[str, str]] = set()
     for row in rows:
         by_sha[(row["sender_id"], bytes(row["sha256"]))] = Accepted(
-            row["id"], row["kind"], row["document_id"], row["sender_id"],
+            row["id"], MessageKind(row["kind"]), row["document_id"], row["sender_id"],
             tuple(row["recipients"]), created=False,
         )  # fmt: skip
-        if row["kind"] == "edoc":
+        if row["kind"] == MessageKind.DOCUMENT:
             documents.add((row["sender_id"], row["document_id"]))
     return by_sha, documents
 
@@ -134,11 +138,12 @@ def _repeat_of(accepted: Accepted) -> Accepted:
 async def _plan(connection: Connection, batch: _Batch, index: int, item: Checked) -> None:
     key = (item.sender_id, item.sha256)
     if key in batch.by_sha or (
-        item.kind == "edoc" and (item.sender_id, item.document_id) in batch.by_document
+        item.kind is MessageKind.DOCUMENT
+        and (item.sender_id, item.document_id) in batch.by_document
     ):
         return  # settled after the insert, against the earlier item of this batch
     planned = _Planned(index, item, item.routes)
-    if item.kind == "status":
+    if item.kind is MessageKind.STATUS:
         # A repeated status must be answered as a repeat before the rules see it again.
         repeats, _ = await _existing(connection, [item])
         if key in repeats:
@@ -164,7 +169,7 @@ async def _plan(connection: Connection, batch: _Batch, index: int, item: Checked
         planned.acts_on = str(target)
     batch.planned.append(planned)
     batch.by_sha[key] = index
-    if item.kind == "edoc":
+    if item.kind is MessageKind.DOCUMENT:
         batch.by_document[(item.sender_id, item.document_id)] = index
 
 
@@ -235,7 +240,9 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
             if item.sender_id != item.response_for_organ_id:
                 assert planned.answers is not None
                 business.append((planned.answers, item.sender_id, item.status_code.value))
-        entries.append(audit.AuditEntry(item.sender_id, "message.accept", item.message_id, detail))
+        entries.append(
+            audit.AuditEntry(item.sender_id, AuditAction.MESSAGE_ACCEPT, item.message_id, detail)
+        )
     # Items that repeat or collide with an earlier item of this batch, or with a stored row.
     late = [
         (index, item)
@@ -249,7 +256,7 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
         earlier = batch.outcomes[twin.index] if twin is not None else stored_repeats.get(key)
         if isinstance(earlier, Accepted):
             batch.outcomes[index] = _repeat_of(earlier)
-        elif item.kind == "edoc" and (
+        elif item.kind is MessageKind.DOCUMENT and (
             (item.sender_id, item.document_id) in taken
             or (item.sender_id, item.document_id) in batch.by_document
         ):
@@ -273,7 +280,7 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
              for r in batch.refusals],
         )  # fmt: skip
         entries.extend(
-            audit.AuditEntry(r.organ_id or "anonymous", "message.refuse", r.code,
+            audit.AuditEntry(r.organ_id or "anonymous", AuditAction.MESSAGE_REFUSE, r.code,
                              {"kind": r.kind, "detail": r.detail[:500],
                               "sha256": r.sha256.hex() if r.sha256 else None})
             for r in batch.refusals
@@ -288,7 +295,9 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
     # Push workers hear of messages to push, inbox long-polls of their recipients.
     notices = sorted(
         {
-            (Channel.DELIVERIES, p.item.message_id) if mode == "push" else (Channel.INBOX, to)
+            (Channel.DELIVERIES, p.item.message_id)
+            if mode is DeliveryMode.PUSH
+            else (Channel.INBOX, to)
             for p in stored
             for to, mode in p.routes
         }

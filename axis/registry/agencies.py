@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -27,6 +27,7 @@ from axis.registry import trust as trust_admin
 from axis.registry.secret_box import SecretBox, new_agency_secret
 from axis.storage import sql
 from axis.storage.database import Connection, Pool
+from axis.vocabulary import AuditAction, DeliveryMode
 from envelope import organ_id as organ_ids
 from signing import SignatureError
 
@@ -107,8 +108,8 @@ class Agency:
     email: str = ""
 
     @property
-    def delivery_mode(self) -> Literal["push", "pull"]:
-        return "push" if self.endpoint_url else "pull"
+    def delivery_mode(self) -> DeliveryMode:
+        return DeliveryMode.PUSH if self.endpoint_url else DeliveryMode.PULL
 
     def as_json(self) -> dict[str, Any]:
         """What operators see of an agency (never its secret)."""
@@ -263,7 +264,7 @@ class Registry:
                 connection,
                 audit.AuditEntry(
                     actor,
-                    "agency.add",
+                    AuditAction.AGENCY_ADD,
                     organ_id,
                     {
                         "name": name,
@@ -318,7 +319,9 @@ class Registry:
             fingerprint = await self._insert_certificate(connection, organ_id, certificate)
             await audit.append(
                 connection,
-                audit.AuditEntry(actor, "agency.cert_add", organ_id, {"fingerprint": fingerprint}),
+                audit.AuditEntry(
+                    actor, AuditAction.AGENCY_CERT_ADD, organ_id, {"fingerprint": fingerprint}
+                ),
             )
         return fingerprint
 
@@ -362,7 +365,7 @@ class Registry:
             updated = await connection.fetchval(sql.query("set_agency_active"), organ_id, active)
             if updated is None:
                 raise AgencyNotFound(f"No agency is registered under OrganId {organ_id!r}.")
-            action = "agency.resume" if active else "agency.suspend"
+            action = AuditAction.AGENCY_RESUME if active else AuditAction.AGENCY_SUSPEND
             await audit.append(connection, audit.AuditEntry(actor, action, organ_id))
 
     async def directory(

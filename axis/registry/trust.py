@@ -23,10 +23,17 @@ from axis.audit import chain as audit
 from axis.errors import AxisError
 from axis.storage import sql
 from axis.storage.database import Connection, Pool
+from axis.vocabulary import AuditAction
 from signing import TrustStore
 from signing.revocation import RevocationList, load_crl
 
 logger = logging.getLogger(__name__)
+
+# What adding a trust certificate of each role is called in the audit chain.
+_ADDED = {
+    "anchor": AuditAction.TRUST_ANCHOR_ADD,
+    "intermediate": AuditAction.TRUST_INTERMEDIATE_ADD,
+}
 
 Role = Literal["anchor", "intermediate"]
 # Serialises trust changes, so two CRLs of one issuer cannot race.
@@ -167,7 +174,7 @@ async def add_trust_certificate(
             connection,
             audit.AuditEntry(
                 actor,
-                f"trust.{role}_add",
+                _ADDED[role],
                 stored.fingerprint,
                 {"subject": stored.subject, "not_after": stored.not_after.isoformat()},
             ),
@@ -230,7 +237,7 @@ async def add_crl(pool: Pool, data: bytes, *, actor: str = "operator") -> Stored
             connection,
             audit.AuditEntry(
                 actor,
-                "trust.crl_add",
+                AuditAction.TRUST_CRL_ADD,
                 issuer,
                 {
                     "this_update": stored.this_update.isoformat(),
