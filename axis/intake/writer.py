@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import NamedTuple
 
 from axis.audit import chain as audit
 from axis.delivery.pull.events import AckState, DeliveryEvent, write_delivery_events
@@ -23,7 +25,7 @@ from axis.intake.refusals import ConflictingMessage, InvalidMessage, Refusal, Re
 from axis.storage import sql
 from axis.storage.channels import Channel
 from axis.storage.database import Connection
-from axis.vocabulary import AuditAction, DeliveryMode, MessageKind
+from axis.vocabulary import AuditAction, DeliveryMode, MessageKind, ReceivedVia
 from envelope import StatusCode
 
 Item = Checked | RefusalRecord | DeliveryEvent
@@ -173,19 +175,69 @@ async def _plan(connection: Connection, batch: _Batch, index: int, item: Checked
         batch.by_document[(item.sender_id, item.document_id)] = index
 
 
-def _columns(planned: Sequence[_Planned]) -> list[list[object]]:
-    rows = [
-        (
-            p.item.message_id, p.item.kind, p.item.sender_id, p.item.document_id, p.item.body,
-            p.item.sha256, len(p.item.body), p.item.subject, p.item.code_number,
-            p.item.code_notation, p.item.priority, p.item.business_type, p.acts_on,
-            p.item.status_code.value if p.item.status_code else None, p.item.description,
-            p.item.status_at, p.answers, p.item.due_date, p.item.signer_fingerprint,
-            p.item.signature_algorithm, p.item.received_via,
+class MessageRow(NamedTuple):
+    """One row of ``intake_insert_messages``: its columns, in the INSERT's order.
+
+    ``tests/axis/intake/test_writer_rows.py`` keeps the fields equal to the
+    INSERT's column list, so the ``$1..$21`` arrays cannot drift from it.
+    """
+
+    id: str
+    kind: MessageKind
+    sender_id: str
+    document_id: str
+    body: bytes
+    sha256: bytes
+    size: int
+    subject: str
+    code_number: str
+    code_notation: str
+    priority: int
+    business_type: int | None
+    acts_on_message_id: str | None
+    status_code: str | None
+    description: str
+    status_at: datetime | None
+    answers_message_id: str | None
+    due_date: date | None
+    signer_fingerprint: str
+    signature_algorithm: str
+    received_via: ReceivedVia
+
+    @classmethod
+    def of(cls, planned: _Planned) -> MessageRow:
+        item = planned.item
+        return cls(
+            id=item.message_id,
+            kind=item.kind,
+            sender_id=item.sender_id,
+            document_id=item.document_id,
+            body=item.body,
+            sha256=item.sha256,
+            size=len(item.body),
+            subject=item.subject,
+            code_number=item.code_number,
+            code_notation=item.code_notation,
+            priority=item.priority,
+            business_type=item.business_type,
+            acts_on_message_id=planned.acts_on,
+            status_code=item.status_code.value if item.status_code else None,
+            description=item.description,
+            status_at=item.status_at,
+            answers_message_id=planned.answers,
+            due_date=item.due_date,
+            signer_fingerprint=item.signer_fingerprint,
+            signature_algorithm=item.signature_algorithm,
+            received_via=item.received_via,
         )
-        for p in planned
-    ]  # fmt: skip
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * 21
+
+
+def _columns(planned: Sequence[_Planned]) -> list[list[object]]:
+    """The rows as one array per column, the shape ``unnest`` reads."""
+    rows = [MessageRow.of(p) for p in planned]
+    if not rows:
+        return [[] for _ in MessageRow._fields]
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 async def _insert_messages(connection: Connection, planned: Sequence[_Planned]) -> set[str]:
