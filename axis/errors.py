@@ -1,8 +1,10 @@
 """The axis's exception root.
 
 Every error the broker raises on purpose derives from :class:`AxisError`; its
-docstring is its default message, so a subclass needs nothing more than a
-docstring to say what went wrong.
+docstring is its default message and its class-level ``code`` the stable code
+callers may compare, so a subclass needs nothing more than a docstring and a
+code to say what went wrong. No error knows how a surface answers it: the
+HTTP statuses live in one table in ``endpoints.problems``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 class AxisError(Exception):
     """The axis could not complete the request."""
+
+    code = "request.refused"
 
     def __init__(self, message: str | None = None) -> None:
         self.message = message or (type(self).__doc__ or "").strip()

@@ -71,3 +71,19 @@ class AuditAction(StrEnum):
     USER_SIGN_IN_FAILED = "user.sign_in_failed"
     USER_LOCKED = "user.locked"
     USER_SIGN_OUT = "user.sign_out"
+
+
+class RefusalKind(StrEnum):
+    """Why, broadly, a submission was refused; each surface answers a kind its own way.
+
+    The stable ``code`` says exactly what was wrong; the kind groups codes so
+    that intake never needs to know how HTTP or VXP spell a refusal.
+    """
+
+    MALFORMED = "malformed"
+    INVALID = "invalid"
+    NOT_ALLOWED = "not_allowed"
+    FORBIDDEN = "forbidden"
+    CONFLICT = "conflict"
+    TOO_LARGE = "too_large"
+    UNAUTHENTICATED = "unauthenticated"

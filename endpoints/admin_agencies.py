@@ -17,9 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
-from axis.errors import AxisError
 from axis.registry import trust as trust_admin
-from endpoints.api_agencies import json_response, page_arguments, problem_for
+from endpoints.api_agencies import json_response, page_arguments
 from endpoints.authentication import require_operator
 from endpoints.keys import RUNTIME
 from endpoints.problems import Problem
@@ -54,19 +53,16 @@ async def create_agency(request: web.Request) -> web.Response:
     certificates = _field(body, "certificates", list) or []
     if not all(isinstance(pem, str) for pem in certificates):
         raise Problem(422, "request.invalid_field", "'certificates' must be a list of PEM texts.")
-    try:
-        credentials = await request.app[RUNTIME].registry.add(
-            _field(body, "organ_id", str, required=True),
-            _field(body, "name", str, required=True),
-            parent_id=_field(body, "parent_id", str),
-            endpoint_url=_field(body, "endpoint_url", str),
-            legacy_sha1=bool(_field(body, "legacy_sha1", bool)),
-            system_id=_field(body, "system_id", str),
-            email=_field(body, "email", str) or "",
-            certificates=[pem.encode() for pem in certificates],
-        )
-    except AxisError as error:
-        raise problem_for(error) from None
+    credentials = await request.app[RUNTIME].registry.add(
+        _field(body, "organ_id", str, required=True),
+        _field(body, "name", str, required=True),
+        parent_id=_field(body, "parent_id", str),
+        endpoint_url=_field(body, "endpoint_url", str),
+        legacy_sha1=bool(_field(body, "legacy_sha1", bool)),
+        system_id=_field(body, "system_id", str),
+        email=_field(body, "email", str) or "",
+        certificates=[pem.encode() for pem in certificates],
+    )
     if certificates:
         request.app[RUNTIME].trust.invalidate()
     return json_response(
@@ -81,12 +77,9 @@ async def create_agency(request: web.Request) -> web.Response:
 
 async def list_agencies(request: web.Request) -> web.Response:
     require_operator(request)
-    try:
-        page = await request.app[RUNTIME].registry.directory(
-            **page_arguments(request), include_suspended=True
-        )
-    except AxisError as error:
-        raise problem_for(error) from None
+    page = await request.app[RUNTIME].registry.directory(
+        **page_arguments(request), include_suspended=True
+    )
     items = [agency.as_json() for agency in page.items]
     return json_response({"items": items, "next_cursor": page.next_cursor})
 
@@ -95,10 +88,7 @@ async def get_agency(request: web.Request) -> web.Response:
     require_operator(request)
     registry = request.app[RUNTIME].registry
     organ_id = request.match_info["organ_id"]
-    try:
-        agency = await registry.require(organ_id)
-    except AxisError as error:
-        raise problem_for(error) from None
+    agency = await registry.require(organ_id)
     certificates = [
         {
             "fingerprint": c.fingerprint,
@@ -115,11 +105,8 @@ async def _set_active(request: web.Request, active: bool) -> web.Response:
     require_operator(request)
     registry = request.app[RUNTIME].registry
     organ_id = request.match_info["organ_id"]
-    try:
-        await registry.set_active(organ_id, active)
-        agency = await registry.require(organ_id)
-    except AxisError as error:
-        raise problem_for(error) from None
+    await registry.set_active(organ_id, active)
+    agency = await registry.require(organ_id)
     return json_response(agency.as_json())
 
 
@@ -135,10 +122,7 @@ async def add_certificate(request: web.Request) -> web.Response:
     require_operator(request)
     pem = _field(await _body(request), "pem", str, required=True)
     organ_id = request.match_info["organ_id"]
-    try:
-        fingerprint = await request.app[RUNTIME].registry.add_certificate(organ_id, pem.encode())
-    except AxisError as error:
-        raise problem_for(error) from None
+    fingerprint = await request.app[RUNTIME].registry.add_certificate(organ_id, pem.encode())
     request.app[RUNTIME].trust.invalidate()
     return json_response({"organ_id": organ_id, "fingerprint": fingerprint}, status=201)
 
@@ -160,24 +144,18 @@ async def add_trust(request: web.Request) -> web.Response:
     require_operator(request)
     body = await _body(request)
     pem = _field(body, "pem", str, required=True)
-    try:
-        added = await trust_admin.add_trust_certificate(
-            request.app[RUNTIME].pool,
-            pem.encode(),
-            intermediate=bool(_field(body, "intermediate", bool)),
-        )
-    except AxisError as error:
-        raise problem_for(error) from None
+    added = await trust_admin.add_trust_certificate(
+        request.app[RUNTIME].pool,
+        pem.encode(),
+        intermediate=bool(_field(body, "intermediate", bool)),
+    )
     request.app[RUNTIME].trust.invalidate()
     return json_response(trust_admin.certificate_json(added), status=201)
 
 
 async def add_crl(request: web.Request) -> web.Response:
     require_operator(request)
-    try:
-        stored = await trust_admin.add_crl(request.app[RUNTIME].pool, await request.read())
-    except AxisError as error:
-        raise problem_for(error) from None
+    stored = await trust_admin.add_crl(request.app[RUNTIME].pool, await request.read())
     request.app[RUNTIME].trust.invalidate()
     return json_response(trust_admin.crl_json(stored), status=201)
 

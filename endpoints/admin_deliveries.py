@@ -41,15 +41,10 @@ async def _change(request: web.Request, action: str) -> web.Response:
     require_operator(request)
     delivery_id = _delivery_id(request)
     pool = request.app[RUNTIME].pool
-    try:
-        if action == "retry":
-            await dead_letters.retry(pool, delivery_id)
-        else:
-            await dead_letters.discard(pool, delivery_id)
-    except dead_letters.DeliveryNotFound as error:
-        raise Problem(404, "delivery.not_found", error.message) from None
-    except dead_letters.DeliveryNotDead as error:
-        raise Problem(409, "delivery.not_dead", error.message) from None
+    if action == "retry":
+        await dead_letters.retry(pool, delivery_id)
+    else:
+        await dead_letters.discard(pool, delivery_id)
     state = "queued" if action == "retry" else "discarded"
     return web.json_response({"id": delivery_id, "transport_state": state})
 

@@ -13,36 +13,11 @@ from typing import Any
 
 from aiohttp import web
 
-from axis.errors import AxisError
 from axis.registry import agencies as registry
-from axis.registry import trust as trust_admin
 from axis.registry.agencies import Agency
-from endpoints import problems
 from endpoints.authentication import authenticated_agency, is_operator
 from endpoints.keys import RUNTIME
 from endpoints.problems import Problem, whole_number
-
-# Refusals of the registry and trust administration, as HTTP problems.
-_PROBLEMS: dict[type[AxisError], tuple[int, str]] = {
-    registry.AgencyExists: (409, "agency.exists"),
-    registry.AgencyNotFound: (404, "agency.unknown"),
-    registry.InvalidOrganId: (422, "agency.invalid_organ_id"),
-    registry.InvalidEndpoint: (422, "agency.invalid_endpoint"),
-    registry.InvalidAgency: (422, "agency.invalid"),
-    registry.InvalidCertificate: (422, "certificate.invalid"),
-    registry.UntrustedCertificate: (422, "certificate.untrusted"),
-    registry.CertificateExists: (409, "certificate.exists"),
-    registry.InvalidCursor: (400, "query.invalid_cursor"),
-    trust_admin.InvalidTrustCertificate: (422, "trust.invalid_certificate"),
-    trust_admin.TrustCertificateExists: (409, "trust.exists"),
-    trust_admin.InvalidCrl: (422, "crl.invalid"),
-    trust_admin.CrlNotTrusted: (422, "crl.untrusted"),
-    trust_admin.CrlNotNewer: (409, "crl.not_newer"),
-}
-
-
-def problem_for(error: AxisError) -> Problem:
-    return problems.problem_for(error, _PROBLEMS)
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
@@ -88,12 +63,7 @@ async def _reader_is_operator(request: web.Request) -> bool:
 async def list_agencies(request: web.Request) -> web.Response:
     operator = await _reader_is_operator(request)
     arguments = page_arguments(request)
-    try:
-        page = await request.app[RUNTIME].registry.directory(
-            **arguments, include_suspended=operator
-        )
-    except AxisError as error:
-        raise problem_for(error) from None
+    page = await request.app[RUNTIME].registry.directory(**arguments, include_suspended=operator)
     items = [directory_entry(agency) for agency in page.items]
     return json_response({"items": items, "next_cursor": page.next_cursor})
 

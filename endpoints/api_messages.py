@@ -12,9 +12,8 @@ from typing import Any, Literal
 from aiohttp import web
 
 from axis.delivery.pull import inbox
-from axis.delivery.pull.inbox import BadCursor, MessageNotFound
 from axis.delivery.pull.waiters import MAX_WAIT_SECONDS
-from axis.intake.refusals import Refusal
+from axis.intake.refusals import MessageTooLarge, Refusal
 from axis.tracking import report as tracking
 from axis.vocabulary import MessageKind
 from endpoints.authentication import authenticated_agency
@@ -33,39 +32,29 @@ def _json(body: dict[str, Any], status: int = 200) -> web.Response:
     )
 
 
-def _problem(refusal: Refusal) -> Problem:
-    return Problem(refusal.status, refusal.code, refusal.detail)
-
-
 async def submit(request: web.Request) -> web.Response:
+    """Intake decides and records every refusal; those decided at the door are recorded too."""
     intake = request.app[RUNTIME].intake
     try:
         agency = await authenticated_agency(request)
-    except Problem as problem:
-        await intake.refuse(None, problem.status, problem.code, problem.detail)
+    except Refusal as refusal:
+        await intake.refuse(refusal, None)
         raise
     limit = intake.max_message_bytes
     if request.content_length is not None and request.content_length > limit:
-        raise _problem(
-            await intake.refuse(
-                agency.organ_id,
-                413,
-                "message.too_large",
-                f"The message has {request.content_length} bytes; the limit is {limit}.",
-            )
+        raise await intake.refuse(
+            MessageTooLarge(
+                f"The message has {request.content_length} bytes; the limit is {limit}."
+            ),
+            agency.organ_id,
         )
     try:
         data = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        raise _problem(
-            await intake.refuse(
-                agency.organ_id, 413, "message.too_large", f"The message is over {limit} bytes."
-            )
+        raise await intake.refuse(
+            MessageTooLarge(f"The message is over {limit} bytes."), agency.organ_id
         ) from None
-    try:
-        accepted = await intake.submit(agency, data)
-    except Refusal as refusal:
-        raise _problem(refusal) from None
+    accepted = await intake.submit(agency, data)
     return _json(accepted.body(), 202 if accepted.created else 200)
 
 
@@ -100,27 +89,21 @@ def _wait(request: web.Request) -> float:
 async def list_inbox(request: web.Request) -> web.Response:
     agency = await authenticated_agency(request)
     runtime = request.app[RUNTIME]
-    try:
-        page = await runtime.pull.page(
-            agency.organ_id,
-            kind=_kind(request),
-            limit=_limit(request),
-            cursor=request.query.get("cursor"),
-            wait=_wait(request),
-        )
-    except BadCursor as error:
-        raise Problem(400, "request.invalid_cursor", error.message) from None
+    page = await runtime.pull.page(
+        agency.organ_id,
+        kind=_kind(request),
+        limit=_limit(request),
+        cursor=request.query.get("cursor"),
+        wait=_wait(request),
+    )
     return _json(page.body())
 
 
 async def get_message(request: web.Request) -> web.Response:
     agency = await authenticated_agency(request)
     message_id = request.match_info["id"]
-    try:
-        runtime = request.app[RUNTIME]
-        body = await runtime.pull.fetch(message_id, agency.organ_id)
-    except MessageNotFound as error:
-        raise Problem(404, "message.not_found", error.message) from None
+    runtime = request.app[RUNTIME]
+    body = await runtime.pull.fetch(message_id, agency.organ_id)
     return web.Response(body=body, content_type=XML)
 
 
@@ -148,23 +131,17 @@ async def _ack_body(request: web.Request) -> tuple[Literal["done", "fail"], str 
 async def ack_message(request: web.Request) -> web.Response:
     agency = await authenticated_agency(request)
     result, reason = await _ack_body(request)
-    try:
-        acknowledgement = await request.app[RUNTIME].pull.acknowledge(
-            request.match_info["id"], agency.organ_id, result=result, reason=reason
-        )
-    except MessageNotFound as error:
-        raise Problem(404, "message.not_found", error.message) from None
+    acknowledgement = await request.app[RUNTIME].pull.acknowledge(
+        request.match_info["id"], agency.organ_id, result=result, reason=reason
+    )
     return _json(acknowledgement.body())
 
 
 async def get_tracking(request: web.Request) -> web.Response:
     agency = await authenticated_agency(request)
-    try:
-        body = await tracking.tracking(
-            request.app[RUNTIME].pool, request.match_info["id"], agency.organ_id
-        )
-    except MessageNotFound as error:
-        raise Problem(404, "message.not_found", error.message) from None
+    body = await tracking.tracking(
+        request.app[RUNTIME].pool, request.match_info["id"], agency.organ_id
+    )
     return _json(body)
 
 

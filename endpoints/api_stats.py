@@ -19,27 +19,15 @@ from typing import Any
 
 from aiohttp import web
 
-from axis.errors import AxisError
 from axis.stats import csv_export as stats_csv
 from axis.stats import deadlines
 from axis.stats import figures as stats
-from endpoints import problems
 from endpoints.api_agencies import json_response
 from endpoints.authentication import authenticated_agency, is_operator
 from endpoints.keys import RUNTIME
 from endpoints.problems import Problem, whole_number
 
-_PROBLEMS: dict[type[AxisError], tuple[int, str]] = {
-    stats.InvalidPeriod: (400, "query.invalid_period"),
-    stats.UnknownAgency: (404, "agency.unknown"),
-    stats.OutsideSubtree: (403, "stats.outside_subtree"),
-    deadlines.InvalidCursor: (400, "query.invalid_cursor"),
-}
 CSV_EXPORT_LIMIT = 50_000
-
-
-def problem_for(error: AxisError) -> Problem:
-    return problems.problem_for(error, _PROBLEMS)
 
 
 async def viewer_of(request: web.Request) -> str | None:
@@ -81,10 +69,7 @@ def csv_response(
 
 
 def period_of(request: web.Request) -> stats.Period:
-    try:
-        return stats.Period.parse(request.query.get("from"), request.query.get("to"))
-    except AxisError as error:
-        raise problem_for(error) from None
+    return stats.Period.parse(request.query.get("from"), request.query.get("to"))
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -106,13 +91,10 @@ async def list_agencies(request: web.Request) -> web.Response:
     if order not in (None, "asc", "desc"):
         raise Problem(400, "query.invalid", "'order' must be asc or desc.")
     pool = request.app[RUNTIME].pool
-    try:
-        rows = await stats.agency_rows(
-            pool, period, viewer=viewer, parent=parent, flat=flat,
-            include_idle=flag(request, "include_idle"),
-        )  # fmt: skip
-    except AxisError as error:
-        raise problem_for(error) from None
+    rows = await stats.agency_rows(
+        pool, period, viewer=viewer, parent=parent, flat=flat,
+        include_idle=flag(request, "include_idle"),
+    )  # fmt: skip
     ranked = stats.rank(rows, sort, None if order is None else order == "desc")
     items = [row.as_json() for row in ranked]
     if wants_csv(request):
@@ -129,10 +111,7 @@ async def get_agency(request: web.Request) -> web.Response:
     period = period_of(request)
     organ_id = request.match_info["organ_id"]
     pool = request.app[RUNTIME].pool
-    try:
-        detail = await stats.agency_detail(pool, period, organ_id, viewer=viewer)
-    except AxisError as error:
-        raise problem_for(error) from None
+    detail = await stats.agency_detail(pool, period, organ_id, viewer=viewer)
     days = [day.as_json() for day in detail.days]
     if wants_csv(request):
         name = stats_csv.file_name(organ_id, period.first.isoformat(), period.last.isoformat())
@@ -160,19 +139,16 @@ async def list_overdue(request: web.Request) -> web.Response:
         raise Problem(400, "query.invalid", "'side' must be sent or received.")
     csv = wants_csv(request)
     pool = request.app[RUNTIME].pool
-    try:
-        senders, recipients = await deadlines.scope(
-            pool, viewer, side="sent" if side == "sent" else "received",
-            sender=request.query.get("sender") or None,
-            recipient=request.query.get("recipient") or None,
-        )  # fmt: skip
-        page = await deadlines.overdue(
-            pool, senders=senders, recipients=recipients,
-            cursor=request.query.get("cursor") or None,
-            limit=CSV_EXPORT_LIMIT if csv else _limit(request),
-        )  # fmt: skip
-    except AxisError as error:
-        raise problem_for(error) from None
+    senders, recipients = await deadlines.scope(
+        pool, viewer, side="sent" if side == "sent" else "received",
+        sender=request.query.get("sender") or None,
+        recipient=request.query.get("recipient") or None,
+    )  # fmt: skip
+    page = await deadlines.overdue(
+        pool, senders=senders, recipients=recipients,
+        cursor=request.query.get("cursor") or None,
+        limit=CSV_EXPORT_LIMIT if csv else _limit(request),
+    )  # fmt: skip
     items = [item.as_json() for item in page.items]
     if csv:
         return csv_response(request, stats_csv.OVERDUE_COLUMNS, items, "axis-overdue.csv")

@@ -1,4 +1,9 @@
-"""Who is calling: an agency (bearer secret) or an operator (operator token)."""
+"""Who is calling: an agency (bearer secret) or an operator (operator token).
+
+A caller who cannot prove who it is gets an :class:`Unauthenticated`, a
+suspended agency a :class:`Forbidden`: the refusals intake records when a
+submission is turned away at the door; ``endpoints.problems`` answers them.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,9 @@ import hmac
 
 from aiohttp import web
 
+from axis.intake.refusals import Forbidden, Unauthenticated
 from axis.registry.agencies import Agency
 from endpoints.keys import RUNTIME
-from endpoints.problems import Problem
 
 
 def _bearer_token(request: web.Request) -> str | None:
@@ -23,14 +28,14 @@ async def authenticated_agency(request: web.Request) -> Agency:
     """The calling agency; 401 without valid credentials, 403 when suspended."""
     token = _bearer_token(request)
     if token is None:
-        raise Problem(
-            401, "auth.missing", "The request carries no 'Authorization: Bearer <secret>' header."
+        raise Unauthenticated(
+            "The request carries no 'Authorization: Bearer <secret>' header.", code="auth.missing"
         )
     agency = await request.app[RUNTIME].agencies_by_secret.get(token)
     if agency is None:
-        raise Problem(401, "auth.invalid", "The bearer secret does not belong to any agency.")
+        raise Unauthenticated("The bearer secret does not belong to any agency.")
     if not agency.active:
-        raise Problem(403, "agency.suspended", f"Agency {agency.organ_id} is suspended.")
+        raise Forbidden(f"Agency {agency.organ_id} is suspended.", code="agency.suspended")
     return agency
 
 
@@ -48,8 +53,8 @@ def is_operator(request: web.Request) -> bool:
 def require_operator(request: web.Request) -> None:
     """401 unless the request carries the configured operator token."""
     if request.app[RUNTIME].settings.operator_token is None:
-        raise Problem(
-            401, "auth.operator_disabled", "No operator token is configured (AXIS_OPERATOR_TOKEN)."
+        raise Unauthenticated(
+            "No operator token is configured (AXIS_OPERATOR_TOKEN).", code="auth.operator_disabled"
         )
     if not is_operator(request):
-        raise Problem(401, "auth.invalid", "The operator token is missing or wrong.")
+        raise Unauthenticated("The operator token is missing or wrong.")

@@ -39,5 +39,6 @@ async def scrape(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    app.middlewares.append(request_latency_middleware)
+    # Outermost, so it sees the status the problem middleware answered with.
+    app.middlewares.insert(0, request_latency_middleware)
     app.router.add_get("/metrics", scrape)

@@ -1,8 +1,10 @@
 """Errors as ``application/problem+json`` (RFC 9457) with a stable ``code``.
 
-Handlers raise :class:`Problem`; the middleware turns it, and any broker
-error that carries an HTTP mapping, into the JSON body agencies script
-against. ``detail`` says what was wrong and where in plain words.
+Handlers raise :class:`Problem` for what they decide themselves and let the
+broker's errors through; the middleware turns both into the JSON body
+agencies script against, a broker error through :data:`PROBLEMS`, the one
+table of error class -> HTTP status. ``detail`` says what was wrong and
+where in plain words.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from http import HTTPStatus
 
 from aiohttp import web
 
+from axis.delivery import dead_letters
+from axis.delivery.pull import inbox
 from axis.errors import AxisError
+from axis.intake import refusals
+from axis.registry import agencies as registry
+from axis.registry import trust
+from axis.stats import deadlines
+from axis.stats import figures as stats
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +34,7 @@ PROBLEM_TYPE_BASE = "https://axis.example/problems/"
 class Problem(Exception):
     def __init__(self, status: int, code: str, detail: str, title: str | None = None) -> None:
         super().__init__(detail)
-        self.status = status
+        self.status = int(status)
         self.code = code
         self.detail = detail
         self.title = title or HTTPStatus(status).phrase
@@ -46,16 +55,59 @@ class Problem(Exception):
         )
 
 
-# A surface's broker errors as HTTP: error class -> (status, stable code).
-ProblemTable = Mapping[type[AxisError], tuple[int, str]]
+# Every broker error a handler lets through, as an HTTP status: the one place
+# the native API's statuses are decided (the VXP surface uses it too, through
+# ``status_of``). The most specific class listed wins; the code is the error's own.
+PROBLEMS: Mapping[type[AxisError], HTTPStatus] = {
+    refusals.MalformedMessage: HTTPStatus.BAD_REQUEST,
+    refusals.Unauthenticated: HTTPStatus.UNAUTHORIZED,
+    refusals.Forbidden: HTTPStatus.FORBIDDEN,
+    refusals.ConflictingMessage: HTTPStatus.CONFLICT,
+    refusals.MessageTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    refusals.InvalidMessage: HTTPStatus.UNPROCESSABLE_ENTITY,
+    refusals.StatusNotAllowed: HTTPStatus.UNPROCESSABLE_ENTITY,
+    registry.AgencyExists: HTTPStatus.CONFLICT,
+    registry.AgencyNotFound: HTTPStatus.NOT_FOUND,
+    registry.InvalidOrganId: HTTPStatus.UNPROCESSABLE_ENTITY,
+    registry.InvalidEndpoint: HTTPStatus.UNPROCESSABLE_ENTITY,
+    registry.InvalidAgency: HTTPStatus.UNPROCESSABLE_ENTITY,
+    registry.InvalidCertificate: HTTPStatus.UNPROCESSABLE_ENTITY,
+    registry.UntrustedCertificate: HTTPStatus.UNPROCESSABLE_ENTITY,
+    registry.CertificateExists: HTTPStatus.CONFLICT,
+    registry.InvalidCursor: HTTPStatus.BAD_REQUEST,
+    trust.InvalidTrustCertificate: HTTPStatus.UNPROCESSABLE_ENTITY,
+    trust.TrustCertificateExists: HTTPStatus.CONFLICT,
+    trust.InvalidCrl: HTTPStatus.UNPROCESSABLE_ENTITY,
+    trust.CrlNotTrusted: HTTPStatus.UNPROCESSABLE_ENTITY,
+    trust.CrlNotNewer: HTTPStatus.CONFLICT,
+    stats.InvalidPeriod: HTTPStatus.BAD_REQUEST,
+    stats.UnknownAgency: HTTPStatus.NOT_FOUND,
+    stats.OutsideSubtree: HTTPStatus.FORBIDDEN,
+    deadlines.InvalidCursor: HTTPStatus.BAD_REQUEST,
+    inbox.BadCursor: HTTPStatus.BAD_REQUEST,
+    inbox.MessageNotFound: HTTPStatus.NOT_FOUND,
+    dead_letters.DeliveryNotFound: HTTPStatus.NOT_FOUND,
+    dead_letters.DeliveryNotDead: HTTPStatus.CONFLICT,
+}
 
 
-def problem_for(error: AxisError, table: ProblemTable) -> Problem:
-    """The problem ``table`` maps ``error`` to (its first matching class); else 400."""
-    for kind, (status, code) in table.items():
-        if isinstance(error, kind):
-            return Problem(status, code, error.message)
-    return Problem(400, "request.refused", error.message)
+def _listed(error: AxisError, table: Mapping[type[AxisError], object]) -> type[AxisError] | None:
+    """The most specific class of ``error`` that ``table`` lists."""
+    for kind in type(error).__mro__:
+        if kind in table:
+            return kind
+    return None
+
+
+def status_of(error: AxisError) -> HTTPStatus:
+    """The HTTP status ``error`` is answered with; 400 for an error the table does not list."""
+    kind = _listed(error, PROBLEMS)
+    return HTTPStatus.BAD_REQUEST if kind is None else PROBLEMS[kind]
+
+
+def problem_for(error: AxisError) -> Problem:
+    """``error`` as the problem the table maps it to."""
+    return Problem(status_of(error), error.code, error.message)
 
 
 def whole_number(
@@ -83,6 +135,8 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         return await handler(request)
     except Problem as problem:
         return problem.response()
+    except AxisError as error:
+        return problem_for(error).response()
     except web.HTTPRequestEntityTooLarge as error:
         return Problem(
             413, "message.too_large", f"The request body is larger than allowed: {error.text}."

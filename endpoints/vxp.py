@@ -3,7 +3,8 @@
 Routes everything under ``settings.vxp_prefix`` on the last path segment
 (the SDK glues ``endpoint + "/" + operation`` together, so ``//sendEdoc``
 happens), hands over the raw header bytes (the HMAC covers them exactly) and
-always answers HTTP 200.
+always answers HTTP 200. A refusal inside a VXP answer carries the status
+the native API would give it: ``endpoints.problems`` is the one table.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from aiohttp import web
 
 from axis.vxp import Request, VxpService
 from axis.vxp.service import operation_of
+from endpoints import problems
 from endpoints.keys import RUNTIME
 
 SERVICE = web.AppKey("vxp_service", VxpService)
@@ -40,6 +42,6 @@ async def handle(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
-    app[SERVICE] = VxpService(app[RUNTIME])
+    app[SERVICE] = VxpService(app[RUNTIME], status_of=problems.status_of)
     prefix = _prefix(app)
     app.router.add_route("*", prefix + "/{tail:.*}", handle)

@@ -16,6 +16,7 @@ from axis.accounts.users import User
 from axis.audit import chain as audit
 from axis.storage import sql
 from axis.storage.database import Pool
+from axis.vocabulary import AuditAction
 
 SESSION_SECONDS = 8 * 3600  # one working day
 
@@ -61,4 +62,6 @@ async def load_session(pool: Pool, token: str | None) -> Session | None:
 async def close_session(pool: Pool, token: str, username: str) -> None:
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute(sql.query("ui_delete_session"), _digest(token))
-        await audit.append(connection, audit.AuditEntry(username, "user.sign_out", username))
+        await audit.append(
+            connection, audit.AuditEntry(username, AuditAction.USER_SIGN_OUT, username)
+        )

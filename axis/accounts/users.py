@@ -21,6 +21,7 @@ from axis.audit import chain as audit
 from axis.errors import AxisError
 from axis.storage import sql
 from axis.storage.database import Pool
+from axis.vocabulary import AuditAction
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,9 @@ async def add_user(
             raise UserError(f"No agency with OrganId {organ_id!r} is registered.") from None
         await audit.append(
             connection,
-            audit.AuditEntry(actor, "user.add", username, {"role": role, "organ_id": organ_id}),
+            audit.AuditEntry(
+                actor, AuditAction.USER_ADD, username, {"role": role, "organ_id": organ_id}
+            ),
         )
     logger.info("user added", extra={"username": username, "role": role})
     return User(username, role, organ_id)
@@ -123,10 +126,14 @@ async def authenticate(pool: Pool, username: str, password: str, *, source: str 
         row = await connection.fetchrow(sql.query("ui_get_user"), username)
     if row is None:
         await asyncio.to_thread(_verify, _DUMMY_HASH, password)
-        await _audit(pool, username, "user.sign_in_failed", {"reason": "unknown", "from": source})
+        await _audit(
+            pool, username, AuditAction.USER_SIGN_IN_FAILED, {"reason": "unknown", "from": source}
+        )
         raise SignInRefused()
     if row["locked"]:
-        await _audit(pool, username, "user.sign_in_failed", {"reason": "locked", "from": source})
+        await _audit(
+            pool, username, AuditAction.USER_SIGN_IN_FAILED, {"reason": "locked", "from": source}
+        )
         raise AccountLocked()
     if not await asyncio.to_thread(_verify, row["password_hash"], password):
         async with pool.acquire() as connection, connection.transaction():
@@ -134,11 +141,15 @@ async def authenticate(pool: Pool, username: str, password: str, *, source: str 
                 sql.query("ui_record_failure"), username, MAX_FAILURES, float(LOCK_SECONDS)
             )
             entries = [
-                audit.AuditEntry(username, "user.sign_in_failed", username, {"from": source})
+                audit.AuditEntry(
+                    username, AuditAction.USER_SIGN_IN_FAILED, username, {"from": source}
+                )
             ]
             if locked:
                 entries.append(
-                    audit.AuditEntry("axis", "user.locked", username, {"seconds": LOCK_SECONDS})
+                    audit.AuditEntry(
+                        "axis", AuditAction.USER_LOCKED, username, {"seconds": LOCK_SECONDS}
+                    )
                 )
             await audit.append_many(connection, entries)
         if locked:
@@ -149,11 +160,12 @@ async def authenticate(pool: Pool, username: str, password: str, *, source: str 
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute(sql.query("ui_record_success"), username, new_hash)
         await audit.append(
-            connection, audit.AuditEntry(username, "user.sign_in", username, {"from": source})
+            connection,
+            audit.AuditEntry(username, AuditAction.USER_SIGN_IN, username, {"from": source}),
         )
     return User(row["username"], row["role"], row["organ_id"])
 
 
-async def _audit(pool: Pool, username: str, action: str, detail: dict[str, str]) -> None:
+async def _audit(pool: Pool, username: str, action: AuditAction, detail: dict[str, str]) -> None:
     async with pool.acquire() as connection, connection.transaction():
         await audit.append(connection, audit.AuditEntry(username, action, username, detail))

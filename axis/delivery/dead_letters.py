@@ -32,9 +32,13 @@ STATES: tuple[str, ...] = tuple(
 class DeliveryNotFound(AxisError):
     """No delivery has this id."""
 
+    code = "delivery.not_found"
+
 
 class DeliveryNotDead(AxisError):
     """Only a dead delivery can be retried or discarded."""
+
+    code = "delivery.not_dead"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from axis.vocabulary import DeliveryMode, MessageKind, ReceivedVia
 from envelope import StatusCode
 
 
@@ -18,7 +19,7 @@ class Checked:
     """
 
     message_id: str
-    kind: str
+    kind: MessageKind
     sender_id: str
     document_id: str
     body: bytes
@@ -36,8 +37,8 @@ class Checked:
     due_date: date | None
     signer_fingerprint: str
     signature_algorithm: str
-    received_via: str
-    routes: tuple[tuple[str, str], ...]
+    received_via: ReceivedVia
+    routes: tuple[tuple[str, DeliveryMode], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ class Accepted:
     """A stored message; ``created`` is False for an identical resubmission."""
 
     id: str
-    kind: str
+    kind: MessageKind
     document_id: str
     sender_id: str
     recipients: tuple[str, ...]

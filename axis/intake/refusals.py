@@ -1,25 +1,87 @@
-"""A refused submission: an HTTP status, a stable code and one plain sentence.
+"""A refused submission: a kind of refusal, a stable code and one plain sentence.
 
-Intake raises :class:`Refusal`; the HTTP surfaces turn it into
-problem+json. Every refusal is also recorded (``refusals`` row and an audit
-entry) by :mod:`axis.intake.service` before the caller hears about it.
+Intake raises a :class:`Refusal` subclass; its class says what kind of
+refusal it is and gives the default ``code`` and message, the way
+:mod:`signing.errors` does. Where the code comes from an envelope or
+signature error, an instance carries that more specific code. Intake knows
+no HTTP: each surface maps the refusal classes onto its own answers (the
+native API's table is ``endpoints.problems.PROBLEMS``). Every refusal is
+also recorded (``refusals`` row and an audit entry) by
+:mod:`axis.intake.service` before the caller hears about it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from axis.errors import AxisError
+from axis.vocabulary import ReceivedVia, RefusalKind
 
 
 class Refusal(AxisError):
     """The message was refused."""
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
+    kind: ClassVar[RefusalKind] = RefusalKind.INVALID
+    code = "message.refused"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None) -> None:
         super().__init__(detail)
-        self.status = status
-        self.code = code
-        self.detail = detail
+        if code is not None:
+            self.code = code
+
+    @property
+    def detail(self) -> str:
+        return self.message
+
+
+class MalformedMessage(Refusal):
+    """The message cannot be read as an edXML envelope."""
+
+    kind = RefusalKind.MALFORMED
+    code = "envelope.malformed"
+
+
+class InvalidMessage(Refusal):
+    """The message is readable but breaks a rule of edXML or of the axis."""
+
+    kind = RefusalKind.INVALID
+    code = "envelope.invalid"
+
+
+class StatusNotAllowed(Refusal):
+    """This status may not be sent now."""
+
+    kind = RefusalKind.NOT_ALLOWED
+    code = "status.not_allowed"
+
+
+class Forbidden(Refusal):
+    """The caller may not send this message."""
+
+    kind = RefusalKind.FORBIDDEN
+    code = "message.forbidden"
+
+
+class ConflictingMessage(Refusal):
+    """The sender already sent a different message under the same DocumentId."""
+
+    kind = RefusalKind.CONFLICT
+    code = "message.conflict"
+
+
+class MessageTooLarge(Refusal):
+    """The message is larger than the axis accepts."""
+
+    kind = RefusalKind.TOO_LARGE
+    code = "message.too_large"
+
+
+class Unauthenticated(Refusal):
+    """The caller did not prove who it is."""
+
+    kind = RefusalKind.UNAUTHENTICATED
+    code = "auth.invalid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +90,17 @@ class RefusalRecord:
 
     organ_id: str | None
     code: str
-    http_status: int
+    kind: RefusalKind
     detail: str
     sha256: bytes | None
-    received_via: str = "api"
+    received_via: ReceivedVia = ReceivedVia.API
+
+    @classmethod
+    def of(
+        cls,
+        refusal: Refusal,
+        organ_id: str | None,
+        sha256: bytes | None,
+        received_via: ReceivedVia,
+    ) -> RefusalRecord:
+        return cls(organ_id, refusal.code, refusal.kind, refusal.detail, sha256, received_via)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import TypeVar
 
 import asyncpg
 
@@ -21,7 +22,14 @@ import signing
 from axis import metrics
 from axis.intake.message_ids import new_message_id
 from axis.intake.records import Accepted, Checked
-from axis.intake.refusals import Refusal, RefusalRecord
+from axis.intake.refusals import (
+    Forbidden,
+    InvalidMessage,
+    MalformedMessage,
+    MessageTooLarge,
+    Refusal,
+    RefusalRecord,
+)
 from axis.intake.writer import Item, Outcome, write_batch
 from axis.registry.agencies import Agency, Registry
 from axis.registry.agency_cache import AgencyCache
@@ -29,6 +37,7 @@ from axis.registry.trust_cache import TrustCache
 from axis.settings import Settings
 from axis.storage.database import Pool
 from axis.storage.group_commit import GroupCommitter
+from axis.vocabulary import DeliveryMode, MessageKind, ReceivedVia
 from envelope import (
     BusinessDocType,
     Document,
@@ -42,6 +51,8 @@ from envelope import (
 
 logger = logging.getLogger(__name__)
 
+RefusalT = TypeVar("RefusalT", bound=Refusal)
+
 __all__ = ["Accepted", "Intake", "Refusal"]
 
 _ACTING_TYPES = (BusinessDocType.REVOCATION, BusinessDocType.UPDATE, BusinessDocType.REPLACEMENT)
@@ -49,10 +60,10 @@ _ACTING_TYPES = (BusinessDocType.REVOCATION, BusinessDocType.UPDATE, BusinessDoc
 
 def _envelope_refusal(error: EnvelopeError) -> Refusal:
     if isinstance(error, EnvelopeInvalid):
-        return Refusal(422, error.code, error.message)
+        return InvalidMessage(error.message, code=error.code)
     if isinstance(error, MalformedXml):
-        return Refusal(400, "envelope.malformed", error.message)
-    return Refusal(400, error.code, error.message)
+        return MalformedMessage(error.message)
+    return MalformedMessage(error.message, code=error.code)
 
 
 def _urgency(item: Item) -> int:
@@ -89,39 +100,34 @@ class Intake:
 
     async def refuse(
         self,
+        refusal: RefusalT,
         organ_id: str | None,
-        status: int,
-        code: str,
-        detail: str,
         data: bytes | None = None,
         *,
-        received_via: str = "api",
-    ) -> Refusal:
+        received_via: ReceivedVia = ReceivedVia.API,
+    ) -> RefusalT:
         """Records a refusal decided outside intake (auth, size) and returns it to raise."""
-        refusal = Refusal(status, code, detail)
         await self._record(organ_id, refusal, data, received_via)
         return refusal
 
     async def _record(
-        self, organ_id: str | None, refusal: Refusal, data: bytes | None, received_via: str
+        self, organ_id: str | None, refusal: Refusal, data: bytes | None, received_via: ReceivedVia
     ) -> None:
         metrics.record_refused(refusal.code)
         sha = hashlib.sha256(data).digest() if data is not None else None
-        record = RefusalRecord(
-            organ_id, refusal.code, refusal.status, refusal.detail, sha, received_via
-        )
+        record = RefusalRecord.of(refusal, organ_id, sha, received_via)
         try:
             await self._committer.submit(record)
         except Exception:  # the refusal itself must still reach the caller
             logger.exception("could not record refusal %s", refusal.code)
 
-    async def submit(self, agency: Agency, data: bytes, *, received_via: str = "api") -> Accepted:
+    async def submit(
+        self, agency: Agency, data: bytes, *, received_via: ReceivedVia = ReceivedVia.API
+    ) -> Accepted:
         """Checks and stores ``data`` sent by ``agency``; raises a recorded :class:`Refusal`."""
         try:
             if len(data) > self._settings.max_message_bytes:
-                raise Refusal(
-                    413,
-                    "message.too_large",
+                raise MessageTooLarge(
                     f"The message has {len(data)} bytes; the limit is "
                     f"{self._settings.max_message_bytes}.",
                 )
@@ -147,7 +153,7 @@ class Intake:
             return outcome
         raise AssertionError("unreachable")
 
-    async def _check(self, agency: Agency, data: bytes, received_via: str) -> Checked:
+    async def _check(self, agency: Agency, data: bytes, received_via: ReceivedVia) -> Checked:
         try:
             # One parse serves both readers: it is a quarter of intake's CPU.
             tree = parse_tree(data)
@@ -159,20 +165,18 @@ class Intake:
                 data, await self._trust.store(), allow_sha1=agency.legacy_sha1, tree=tree
             )
         except signing.SignatureError as error:
-            raise Refusal(422, error.code, str(error)) from None
+            raise InvalidMessage(str(error), code=error.code) from None
         sender = message.sender.organ_id if message.sender else ""
         if sender != agency.organ_id:
-            raise Refusal(
-                403,
-                "sender.mismatch",
+            raise Forbidden(
                 f"The envelope's From/OrganId is {sender!r}, but the caller is {agency.organ_id}.",
+                code="sender.mismatch",
             )
         if verified.fingerprint not in await self._agencies.fingerprints(agency.organ_id):
-            raise Refusal(
-                422,
-                "certificate.not_registered",
+            raise InvalidMessage(
                 f"The signing certificate ({verified.subject}, SHA-256 {verified.fingerprint}) "
                 f"is not registered for {agency.organ_id}.",
+                code="certificate.not_registered",
             )
         common: dict[str, object] = {
             "message_id": new_message_id(),
@@ -192,25 +196,26 @@ class Intake:
         known = await self._agencies.agencies(wanted)
         unknown = [organ_id for organ_id in wanted if organ_id not in known]
         if unknown:
-            raise Refusal(422, "recipient.unknown", f"Unknown recipient(s): {', '.join(unknown)}.")
+            raise InvalidMessage(
+                f"Unknown recipient(s): {', '.join(unknown)}.", code="recipient.unknown"
+            )
         suspended = [organ_id for organ_id in wanted if not known[organ_id].active]
         if suspended:
-            raise Refusal(
-                422, "recipient.suspended", f"Suspended recipient(s): {', '.join(suspended)}."
+            raise InvalidMessage(
+                f"Suspended recipient(s): {', '.join(suspended)}.", code="recipient.suspended"
             )
         business = document.business
         acts_on = None
         if business is not None and business.doc_type in _ACTING_TYPES:
             if not business.document_id:
-                raise Refusal(
-                    422,
-                    "business.missing_document_id",
+                raise InvalidMessage(
                     "A revocation, update or replacement must name the document it acts on "
                     "in TraceHeaderList/Bussiness/DocumentId.",
+                    code="business.missing_document_id",
                 )
             acts_on = business.document_id
         return Checked(
-            kind="edoc",
+            kind=MessageKind.DOCUMENT,
             document_id=document.document_id or "",
             subject=document.subject or "",
             code_number=(document.code.number or "") if document.code else "",
@@ -225,21 +230,22 @@ class Intake:
             description="",
             status_at=None,
             due_date=document.due_date,
-            routes=tuple((organ_id, known[organ_id].delivery_mode) for organ_id in wanted),
+            routes=tuple(
+                (organ_id, DeliveryMode(known[organ_id].delivery_mode)) for organ_id in wanted
+            ),
             **common,  # type: ignore[arg-type]
         )
 
     def _status(self, status: Status, common: dict[str, object]) -> Checked:
         response_for = status.response_for
         if response_for is None or not response_for.document_id or status.status_code is None:
-            raise Refusal(
-                422,
-                "status.incomplete",
+            raise InvalidMessage(
                 "A status message needs ResponseFor/OrganId, ResponseFor/DocumentId and "
                 "StatusCode.",
+                code="status.incomplete",
             )
         return Checked(
-            kind="status",
+            kind=MessageKind.STATUS,
             document_id=response_for.document_id,
             subject="",
             code_number="",

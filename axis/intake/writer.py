@@ -14,14 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import NamedTuple
 
 from axis.audit import chain as audit
 from axis.intake import status_rules
 from axis.intake.records import Accepted, Checked
-from axis.intake.refusals import Refusal, RefusalRecord
+from axis.intake.refusals import ConflictingMessage, InvalidMessage, Refusal, RefusalRecord
 from axis.storage import sql
 from axis.storage.channels import Channel
 from axis.storage.database import Connection
+from axis.vocabulary import AuditAction, DeliveryMode, MessageKind, ReceivedVia
+from envelope import StatusCode
 
 Item = Checked | RefusalRecord
 Outcome = Accepted | Refusal | None
@@ -33,7 +37,7 @@ class _Planned:
 
     index: int
     item: Checked
-    routes: tuple[tuple[str, str], ...]
+    routes: tuple[tuple[str, DeliveryMode], ...]
     answers: str | None = None
     acts_on: str | None = None
 
@@ -51,35 +55,29 @@ class _Batch:
 
 
 def _record(batch: _Batch, item: Checked, refusal: Refusal) -> Refusal:
-    batch.refusals.append(
-        RefusalRecord(item.sender_id, refusal.code, refusal.status, refusal.detail,
-                      item.sha256, item.received_via)
-    )  # fmt: skip
+    batch.refusals.append(RefusalRecord.of(refusal, item.sender_id, item.sha256, item.received_via))
     return refusal
 
 
 def _conflict(item: Checked) -> Refusal:
-    return Refusal(
-        409,
-        "message.conflict",
+    return ConflictingMessage(
         f"{item.sender_id} already sent a different document with DocumentId {item.document_id!r}.",
     )
 
 
 async def _route_status(
     connection: Connection, batch: _Batch, item: Checked
-) -> tuple[str, tuple[tuple[str, str], ...]] | Refusal:
+) -> tuple[str, tuple[tuple[str, DeliveryMode], ...]] | Refusal:
     """The answered document's message id and where the status goes, or a refusal."""
     assert item.status_code is not None and item.response_for_organ_id is not None
     document = await connection.fetchval(
         sql.query("intake_find_document"), item.response_for_organ_id, item.document_id
     )
     if document is None:
-        return Refusal(
-            422,
-            "status.unknown_document",
+        return InvalidMessage(
             f"No document {item.document_id!r} from {item.response_for_organ_id} is known "
             "to the axis, so this status answers nothing.",
+            code="status.unknown_document",
         )
     await connection.execute(sql.query("intake_lock_document"), document)
     recipients = [
@@ -87,23 +85,25 @@ async def _route_status(
         for row in await connection.fetch(sql.query("intake_document_recipients"), document)
     ]
     history = [
-        status_rules.StatusEvent(row["from_id"], row["status_code"])
+        status_rules.StatusEvent(row["from_id"], StatusCode(row["status_code"]))
         for row in await connection.fetch(sql.query("intake_status_history"), document)
     ]
     history.extend(batch.planned_events.get(document, ()))
     try:
         verdict = status_rules.judge(
-            item.status_code.value, item.sender_id, item.response_for_organ_id, recipients, history
+            item.status_code, item.sender_id, item.response_for_organ_id, recipients, history
         )
     except Refusal as refusal:
         return refusal
     batch.planned_events.setdefault(document, []).append(
-        status_rules.StatusEvent(item.sender_id, item.status_code.value)
+        status_rules.StatusEvent(item.sender_id, item.status_code)
     )
     rows = await connection.fetch(sql.query("intake_delivery_modes"), list(verdict.routed_to))
-    modes = {row["organ_id"]: "push" if row["push"] else "pull" for row in rows}
+    modes = {
+        row["organ_id"]: DeliveryMode.PUSH if row["push"] else DeliveryMode.PULL for row in rows
+    }
     return document, tuple(
-        (organ_id, modes.get(organ_id, "pull")) for organ_id in verdict.routed_to
+        (organ_id, modes.get(organ_id, DeliveryMode.PULL)) for organ_id in verdict.routed_to
     )
 
 
@@ -123,10 +123,10 @@ async def _existing(
     documents: set[tuple[str, str]] = set()
     for row in rows:
         by_sha[(row["sender_id"], bytes(row["sha256"]))] = Accepted(
-            row["id"], row["kind"], row["document_id"], row["sender_id"],
+            row["id"], MessageKind(row["kind"]), row["document_id"], row["sender_id"],
             tuple(row["recipients"]), created=False,
         )  # fmt: skip
-        if row["kind"] == "edoc":
+        if row["kind"] == MessageKind.DOCUMENT:
             documents.add((row["sender_id"], row["document_id"]))
     return by_sha, documents
 
@@ -139,11 +139,12 @@ def _repeat_of(accepted: Accepted) -> Accepted:
 async def _plan(connection: Connection, batch: _Batch, index: int, item: Checked) -> None:
     key = (item.sender_id, item.sha256)
     if key in batch.by_sha or (
-        item.kind == "edoc" and (item.sender_id, item.document_id) in batch.by_document
+        item.kind is MessageKind.DOCUMENT
+        and (item.sender_id, item.document_id) in batch.by_document
     ):
         return  # settled after the insert, against the earlier item of this batch
     planned = _Planned(index, item, item.routes)
-    if item.kind == "status":
+    if item.kind is MessageKind.STATUS:
         # A repeated status must be answered as a repeat before the rules see it again.
         repeats, _ = await _existing(connection, [item])
         if key in repeats:
@@ -159,34 +160,83 @@ async def _plan(connection: Connection, batch: _Batch, index: int, item: Checked
             sql.query("intake_find_document"), item.sender_id, item.acts_on_document_id
         )
         if target is None:
-            batch.outcomes[index] = _record(batch, item, Refusal(
-                422,
-                "business.unknown_document",
+            batch.outcomes[index] = _record(batch, item, InvalidMessage(
                 f"The document {item.acts_on_document_id!r} this one revokes, updates or "
                 f"replaces (Bussiness/DocumentId) was never sent by {item.sender_id} "
                 "through the axis.",
+                code="business.unknown_document",
             ))  # fmt: skip
             return
         planned.acts_on = str(target)
     batch.planned.append(planned)
     batch.by_sha[key] = index
-    if item.kind == "edoc":
+    if item.kind is MessageKind.DOCUMENT:
         batch.by_document[(item.sender_id, item.document_id)] = index
 
 
-def _columns(planned: Sequence[_Planned]) -> list[list[object]]:
-    rows = [
-        (
-            p.item.message_id, p.item.kind, p.item.sender_id, p.item.document_id, p.item.body,
-            p.item.sha256, len(p.item.body), p.item.subject, p.item.code_number,
-            p.item.code_notation, p.item.priority, p.item.business_type, p.acts_on,
-            p.item.status_code.value if p.item.status_code else None, p.item.description,
-            p.item.status_at, p.answers, p.item.due_date, p.item.signer_fingerprint,
-            p.item.signature_algorithm, p.item.received_via,
+class MessageRow(NamedTuple):
+    """One row of ``intake_insert_messages``: its columns, in the INSERT's order.
+
+    ``tests/axis/intake/test_writer_rows.py`` keeps the fields equal to the
+    INSERT's column list, so the ``$1..$21`` arrays cannot drift from it.
+    """
+
+    id: str
+    kind: MessageKind
+    sender_id: str
+    document_id: str
+    body: bytes
+    sha256: bytes
+    size: int
+    subject: str
+    code_number: str
+    code_notation: str
+    priority: int
+    business_type: int | None
+    acts_on_message_id: str | None
+    status_code: str | None
+    description: str
+    status_at: datetime | None
+    answers_message_id: str | None
+    due_date: date | None
+    signer_fingerprint: str
+    signature_algorithm: str
+    received_via: ReceivedVia
+
+    @classmethod
+    def of(cls, planned: _Planned) -> MessageRow:
+        item = planned.item
+        return cls(
+            id=item.message_id,
+            kind=item.kind,
+            sender_id=item.sender_id,
+            document_id=item.document_id,
+            body=item.body,
+            sha256=item.sha256,
+            size=len(item.body),
+            subject=item.subject,
+            code_number=item.code_number,
+            code_notation=item.code_notation,
+            priority=item.priority,
+            business_type=item.business_type,
+            acts_on_message_id=planned.acts_on,
+            status_code=item.status_code.value if item.status_code else None,
+            description=item.description,
+            status_at=item.status_at,
+            answers_message_id=planned.answers,
+            due_date=item.due_date,
+            signer_fingerprint=item.signer_fingerprint,
+            signature_algorithm=item.signature_algorithm,
+            received_via=item.received_via,
         )
-        for p in planned
-    ]  # fmt: skip
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * 21
+
+
+def _columns(planned: Sequence[_Planned]) -> list[list[object]]:
+    """The rows as one array per column, the shape ``unnest`` reads."""
+    rows = [MessageRow.of(p) for p in planned]
+    if not rows:
+        return [[] for _ in MessageRow._fields]
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 async def _insert_messages(connection: Connection, planned: Sequence[_Planned]) -> set[str]:
@@ -241,7 +291,9 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
             if item.sender_id != item.response_for_organ_id:
                 assert planned.answers is not None
                 business.append((planned.answers, item.sender_id, item.status_code.value))
-        entries.append(audit.AuditEntry(item.sender_id, "message.accept", item.message_id, detail))
+        entries.append(
+            audit.AuditEntry(item.sender_id, AuditAction.MESSAGE_ACCEPT, item.message_id, detail)
+        )
     # Items that repeat or collide with an earlier item of this batch, or with a stored row.
     late = [
         (index, item)
@@ -255,7 +307,7 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
         earlier = batch.outcomes[twin.index] if twin is not None else stored_repeats.get(key)
         if isinstance(earlier, Accepted):
             batch.outcomes[index] = _repeat_of(earlier)
-        elif item.kind == "edoc" and (
+        elif item.kind is MessageKind.DOCUMENT and (
             (item.sender_id, item.document_id) in taken
             or (item.sender_id, item.document_id) in batch.by_document
         ):
@@ -275,12 +327,12 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
     if batch.refusals:
         await connection.executemany(
             sql.query("intake_insert_refusal"),
-            [(r.organ_id, r.code, r.http_status, r.detail, r.sha256, r.received_via)
+            [(r.organ_id, r.code, r.kind, r.detail, r.sha256, r.received_via)
              for r in batch.refusals],
         )  # fmt: skip
         entries.extend(
-            audit.AuditEntry(r.organ_id or "anonymous", "message.refuse", r.code,
-                             {"status": r.http_status, "detail": r.detail[:500],
+            audit.AuditEntry(r.organ_id or "anonymous", AuditAction.MESSAGE_REFUSE, r.code,
+                             {"kind": r.kind, "detail": r.detail[:500],
                               "sha256": r.sha256.hex() if r.sha256 else None})
             for r in batch.refusals
         )  # fmt: skip
@@ -288,7 +340,9 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
     # Push workers hear of messages to push, inbox long-polls of their recipients.
     notices = sorted(
         {
-            (Channel.DELIVERIES, p.item.message_id) if mode == "push" else (Channel.INBOX, to)
+            (Channel.DELIVERIES, p.item.message_id)
+            if mode is DeliveryMode.PUSH
+            else (Channel.INBOX, to)
             for p in stored
             for to, mode in p.routes
         }

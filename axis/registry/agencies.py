@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -25,6 +25,7 @@ from axis.registry import trust as trust_admin
 from axis.registry.secret_box import SecretBox, new_agency_secret
 from axis.storage import cursors, sql
 from axis.storage.database import Connection, Pool
+from axis.vocabulary import AuditAction, DeliveryMode
 from envelope import organ_id as organ_ids
 from signing import SignatureError
 
@@ -38,37 +39,55 @@ class RegistryError(AxisError):
 class AgencyExists(RegistryError):
     """An agency with this OrganId or system id is already registered."""
 
+    code = "agency.exists"
+
 
 class AgencyNotFound(RegistryError):
     """No agency is registered under this OrganId."""
+
+    code = "agency.unknown"
 
 
 class InvalidOrganId(RegistryError):
     """The OrganId is not 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'."""
 
+    code = "agency.invalid_organ_id"
+
 
 class InvalidCertificate(RegistryError):
     """The certificate cannot be read as PEM."""
+
+    code = "certificate.invalid"
 
 
 class UntrustedCertificate(RegistryError):
     """The certificate does not chain to a configured trust anchor."""
 
+    code = "certificate.untrusted"
+
 
 class CertificateExists(RegistryError):
     """This certificate is already registered."""
+
+    code = "certificate.exists"
 
 
 class InvalidEndpoint(RegistryError):
     """The endpoint must be an absolute http:// or https:// URL."""
 
+    code = "agency.invalid_endpoint"
+
 
 class InvalidAgency(RegistryError):
     """The agency's details are not acceptable."""
 
+    code = "agency.invalid"
+
 
 class InvalidCursor(RegistryError):
     """The directory cursor is not one this axis handed out."""
+
+    code = "query.invalid_cursor"
 
 
 DEFAULT_PAGE_SIZE = 100
@@ -87,8 +106,8 @@ class Agency:
     email: str = ""
 
     @property
-    def delivery_mode(self) -> Literal["push", "pull"]:
-        return "push" if self.endpoint_url else "pull"
+    def delivery_mode(self) -> DeliveryMode:
+        return DeliveryMode.PUSH if self.endpoint_url else DeliveryMode.PULL
 
     def as_json(self) -> dict[str, Any]:
         """What operators see of an agency (never its secret)."""
@@ -239,7 +258,7 @@ class Registry:
                 connection,
                 audit.AuditEntry(
                     actor,
-                    "agency.add",
+                    AuditAction.AGENCY_ADD,
                     organ_id,
                     {
                         "name": name,
@@ -294,7 +313,9 @@ class Registry:
             fingerprint = await self._insert_certificate(connection, organ_id, certificate)
             await audit.append(
                 connection,
-                audit.AuditEntry(actor, "agency.cert_add", organ_id, {"fingerprint": fingerprint}),
+                audit.AuditEntry(
+                    actor, AuditAction.AGENCY_CERT_ADD, organ_id, {"fingerprint": fingerprint}
+                ),
             )
         return fingerprint
 
@@ -338,7 +359,7 @@ class Registry:
             updated = await connection.fetchval(sql.query("set_agency_active"), organ_id, active)
             if updated is None:
                 raise AgencyNotFound(f"No agency is registered under OrganId {organ_id!r}.")
-            action = "agency.resume" if active else "agency.suspend"
+            action = AuditAction.AGENCY_RESUME if active else AuditAction.AGENCY_SUSPEND
             await audit.append(connection, audit.AuditEntry(actor, action, organ_id))
 
     async def directory(

@@ -23,10 +23,17 @@ from axis.audit import chain as audit
 from axis.errors import AxisError
 from axis.storage import sql
 from axis.storage.database import Connection, Pool
+from axis.vocabulary import AuditAction
 from signing import TrustStore
 from signing.revocation import RevocationList, load_crl
 
 logger = logging.getLogger(__name__)
+
+# What adding a trust certificate of each role is called in the audit chain.
+_ADDED = {
+    "anchor": AuditAction.TRUST_ANCHOR_ADD,
+    "intermediate": AuditAction.TRUST_INTERMEDIATE_ADD,
+}
 
 Role = Literal["anchor", "intermediate"]
 # Serialises trust changes, so two CRLs of one issuer cannot race.
@@ -40,21 +47,31 @@ class TrustError(AxisError):
 class InvalidTrustCertificate(TrustError):
     """The certificate cannot be read as a PEM CA certificate."""
 
+    code = "trust.invalid_certificate"
+
 
 class TrustCertificateExists(TrustError):
     """This certificate is already configured."""
+
+    code = "trust.exists"
 
 
 class InvalidCrl(TrustError):
     """The revocation list cannot be read as PEM or DER."""
 
+    code = "crl.invalid"
+
 
 class CrlNotTrusted(TrustError):
     """The revocation list is not signed by a configured trust anchor or intermediate."""
 
+    code = "crl.untrusted"
+
 
 class CrlNotNewer(TrustError):
     """A revocation list of this issuer at least as new is already stored."""
+
+    code = "crl.not_newer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +170,7 @@ async def add_trust_certificate(
             connection,
             audit.AuditEntry(
                 actor,
-                f"trust.{role}_add",
+                _ADDED[role],
                 stored.fingerprint,
                 {"subject": stored.subject, "not_after": stored.not_after.isoformat()},
             ),
@@ -216,7 +233,7 @@ async def add_crl(pool: Pool, data: bytes, *, actor: str = "operator") -> Stored
             connection,
             audit.AuditEntry(
                 actor,
-                "trust.crl_add",
+                AuditAction.TRUST_CRL_ADD,
                 issuer,
                 {
                     "this_update": stored.this_update.isoformat(),

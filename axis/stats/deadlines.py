@@ -41,6 +41,8 @@ MAX_LIMIT = 1000
 class InvalidCursor(StatsError):
     """The cursor is not one this axis handed out."""
 
+    code = "query.invalid_cursor"
+
 
 @dataclass(frozen=True, slots=True)
 class OverdueItem:

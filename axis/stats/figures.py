@@ -56,13 +56,19 @@ class StatsError(AxisError):
 class InvalidPeriod(StatsError):
     """The period must be two days YYYY-MM-DD, the first not after the last."""
 
+    code = "query.invalid_period"
+
 
 class UnknownAgency(StatsError):
     """No agency is known under this OrganId."""
 
+    code = "agency.unknown"
+
 
 class OutsideSubtree(StatsError):
     """The agency is outside the caller's subtree."""
+
+    code = "stats.outside_subtree"
 
 
 @dataclass(frozen=True, slots=True)

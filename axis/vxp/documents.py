@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -17,11 +18,11 @@ import asyncpg
 
 from axis.delivery.pull.inbox import MessageNotFound
 from axis.delivery.pull.service import PullDelivery
-from axis.intake.refusals import Refusal
+from axis.intake.refusals import MalformedMessage, Refusal
 from axis.intake.service import Intake
 from axis.storage import sql
 from axis.storage.database import Pool
-from axis.vocabulary import MessageKind
+from axis.vocabulary import MessageKind, ReceivedVia
 from axis.vxp import wire
 from axis.vxp.authentication import Caller
 from envelope import EnvelopeError, parse
@@ -96,12 +97,19 @@ async def _refused(
     intake: Intake, caller: Caller, code: str, detail: str, body: bytes
 ) -> wire.Answer:
     """A refusal decided here is recorded like intake's own, then answered."""
-    await intake.refuse(caller.agency.organ_id, 400, code, detail, body, received_via="vxp")
+    refusal = MalformedMessage(detail, code=code)
+    await intake.refuse(refusal, caller.agency.organ_id, body, received_via=ReceivedVia.VXP)
     return wire.failure(wire.BAD_REQUEST, detail, DocId="")
 
 
-async def send(intake: Intake, caller: Caller, body: bytes) -> wire.Answer:
-    """sendEdoc through the same intake as the native API; a resend gets the same DocId."""
+async def send(
+    intake: Intake, caller: Caller, body: bytes, status_of: Callable[[Refusal], int]
+) -> wire.Answer:
+    """sendEdoc through the same intake as the native API; a resend gets the same DocId.
+
+    An intake refusal is answered with the status the native API gives it
+    (``status_of``, the HTTP surface's table), so both doors say the same.
+    """
     expected_hash = caller.parameter("hash-file").strip().lower()
     if not expected_hash:
         return await _refused(
@@ -127,9 +135,10 @@ async def send(intake: Intake, caller: Caller, body: bytes) -> wire.Answer:
             )
             return await _refused(intake, caller, "vxp.to_mismatch", detail, body)
     try:
-        accepted = await intake.submit(caller.agency, body, received_via="vxp")
+        accepted = await intake.submit(caller.agency, body, received_via=ReceivedVia.VXP)
     except Refusal as refusal:
-        return wire.failure(str(refusal.status), f"{refusal.code}: {refusal.detail}", DocId="")
+        answer = f"{refusal.code}: {refusal.detail}"
+        return wire.failure(str(status_of(refusal)), answer, DocId="")
     return wire.success("Success", DocId=accepted.id)
 
 

@@ -8,9 +8,10 @@ that fails authentication gets a FAIL answer, never a document.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from axis.errors import AxisError
 from axis.runtime import Runtime
 from axis.vxp import directory, documents, wire
 from axis.vxp.authentication import Authenticator, Caller, VxpAuthenticationError
@@ -81,8 +82,16 @@ def _failure_extras(operation: str) -> dict[str, object]:
 
 
 class VxpService:
-    def __init__(self, runtime: Runtime) -> None:
+    """The VXP operations on ``runtime``.
+
+    ``status_of`` gives the status a refusal is answered with: the HTTP
+    surface's table (``endpoints.problems.status_of``), handed in so both
+    doors answer a refusal alike and VXP needs no table of its own.
+    """
+
+    def __init__(self, runtime: Runtime, *, status_of: Callable[[AxisError], int]) -> None:
         self._runtime = runtime
+        self._status_of = status_of
         self._authenticator = Authenticator(runtime.registry)
         self._directory = directory.DirectoryCache()
 
@@ -127,7 +136,9 @@ class VxpService:
         registry = self._runtime.registry
         match operation:
             case "sendEdoc":
-                return await documents.send(self._runtime.intake, caller, strip_crlf(body))
+                return await documents.send(
+                    self._runtime.intake, caller, strip_crlf(body), self._status_of
+                )
             case "getReceivedEdocList":
                 return await documents.received_list(pool, caller)
             case "getEdoc":

@@ -16,6 +16,7 @@ from axis.intake.message_ids import new_message_id
 from axis.intake.records import Checked
 from axis.intake.writer import write_batch
 from axis.storage.database import Pool
+from axis.vocabulary import DeliveryMode, MessageKind, ReceivedVia
 from tests.support.envelopes import document, document_id_of
 
 CHUNK = 1000
@@ -25,7 +26,7 @@ def routine(sender_id: str, recipient_id: str, mode: str, priority: int = 0) -> 
     body = document(sender_id, [recipient_id], priority=priority)
     return Checked(
         message_id=new_message_id(),
-        kind="edoc",
+        kind=MessageKind.DOCUMENT,
         sender_id=sender_id,
         document_id=document_id_of(body),
         body=body,
@@ -43,8 +44,8 @@ def routine(sender_id: str, recipient_id: str, mode: str, priority: int = 0) -> 
         due_date=None,
         signer_fingerprint="backlog",
         signature_algorithm="rsa-sha256",
-        received_via="api",
-        routes=((recipient_id, mode),),
+        received_via=ReceivedVia.API,
+        routes=((recipient_id, DeliveryMode(mode)),),
     )
 
 

@@ -31,9 +31,13 @@ MAX_PAGE = 500
 class MessageNotFound(AxisError):
     """No such message, or not one the caller may see."""
 
+    code = "message.not_found"
+
 
 class BadCursor(AxisError):
     """The cursor is not one this inbox handed out."""
+
+    code = "request.invalid_cursor"
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,7 @@ VALUES ($1, $2, $3, $4, $5, $6);
 UPDATE deliveries SET business_status = $3 WHERE message_id = $1 AND recipient_id = $2;
 
 -- name: intake_insert_refusal
-INSERT INTO refusals (organ_id, code, http_status, detail, sha256, received_via)
+INSERT INTO refusals (organ_id, code, kind, detail, sha256, received_via)
 VALUES ($1, $2, $3, $4, $5, $6);
 
 -- name: intake_notify

@@ -20,7 +20,7 @@ async def _write_chain(database_url: str, count: int) -> list[int]:
         async with connection.transaction():
             await audit.append_many(
                 connection,
-                [audit.AuditEntry("tester", "test.event", f"s{n}", {"n": n}) for n in range(count)],
+                [audit.AuditEntry("tester", "user.add", f"s{n}", {"n": n}) for n in range(count)],
             )
         rows = await connection.fetch("SELECT id FROM audit_log ORDER BY id")
         return [row["id"] for row in rows]

@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from axis.intake.service import Accepted, Intake, Refusal
+from axis.vocabulary import RefusalKind
 from tests.support.envelopes import Broker, document, document_id_of, open_broker, status
 
 SENDER = "000.00.00.G22"
@@ -75,7 +76,7 @@ async def test_same_document_id_with_other_bytes_is_a_conflict(broker: Broker) -
     changed = document(SENDER, [NGHE_AN], document_id=document_id_of(unsigned), subject="khác")
     with pytest.raises(Refusal) as refused:
         await _submit(broker, SENDER, broker.agencies[SENDER].sign(changed))
-    assert (refused.value.status, refused.value.code) == (409, "message.conflict")
+    assert (refused.value.kind, refused.value.code) == (RefusalKind.CONFLICT, "message.conflict")
     assert await broker.pool.fetchval("SELECT code FROM refusals") == "message.conflict"
 
 
@@ -99,9 +100,9 @@ async def test_a_batch_with_one_bad_item_accepts_the_others(broker: Broker) -> N
 async def test_every_refusal_is_recorded_and_audited(broker: Broker) -> None:
     with pytest.raises(Refusal) as refused:
         await _submit(broker, SENDER, b"<a><b></a>")
-    assert (refused.value.status, refused.value.code) == (400, "envelope.malformed")
-    row = await broker.pool.fetchrow("SELECT organ_id, code, http_status FROM refusals")
-    assert row is not None and tuple(row) == (SENDER, "envelope.malformed", 400)
+    assert (refused.value.kind, refused.value.code) == (RefusalKind.MALFORMED, "envelope.malformed")
+    row = await broker.pool.fetchrow("SELECT organ_id, code, kind FROM refusals")
+    assert row is not None and tuple(row) == (SENDER, "envelope.malformed", "malformed")
     audited = await broker.pool.fetchval(
         "SELECT count(*) FROM audit_log WHERE action = 'message.refuse' AND subject = $1",
         "envelope.malformed",
@@ -113,7 +114,10 @@ async def test_a_status_for_an_unknown_document_is_refused(broker: Broker) -> No
     data = broker.agencies[NGHE_AN].sign(status(NGHE_AN, SENDER, "no-such-document", "03"))
     with pytest.raises(Refusal) as refused:
         await _submit(broker, NGHE_AN, data)
-    assert (refused.value.status, refused.value.code) == (422, "status.unknown_document")
+    assert (refused.value.kind, refused.value.code) == (
+        RefusalKind.INVALID,
+        "status.unknown_document",
+    )
 
 
 async def test_a_status_is_routed_to_the_original_sender(broker: Broker) -> None:

@@ -6,6 +6,8 @@ import pytest
 
 from axis.intake.refusals import Refusal
 from axis.intake.status_rules import RecallState, StatusEvent, judge, states
+from axis.vocabulary import RefusalKind
+from envelope import StatusCode
 
 SENDER = "S"
 A = "A"
@@ -15,7 +17,11 @@ RECIPIENTS = (A, B)
 
 def _events(*pairs: str) -> list[StatusEvent]:
     """'A:03' means recipient A sent 03; 'S:13' the sender recalled."""
-    return [StatusEvent(*pair.split(":")) for pair in pairs]
+    events = []
+    for pair in pairs:
+        from_id, code = pair.split(":")
+        events.append(StatusEvent(from_id, StatusCode(code)))
+    return events
 
 
 # (history, from, code, expected): expected is the routing or the refusal code.
@@ -60,11 +66,15 @@ def test_status_rules(
     events = _events(*history)
     if isinstance(expected, str):
         with pytest.raises(Refusal) as refused:
-            judge(code, sender, SENDER, RECIPIENTS, events)
+            judge(StatusCode(code), sender, SENDER, RECIPIENTS, events)
         assert refused.value.code == expected
-        assert refused.value.status == (403 if expected == "status.not_participant" else 422)
+        assert refused.value.kind == (
+            RefusalKind.FORBIDDEN
+            if expected == "status.not_participant"
+            else RefusalKind.NOT_ALLOWED
+        )
     else:
-        assert judge(code, sender, SENDER, RECIPIENTS, events).routed_to == expected
+        assert judge(StatusCode(code), sender, SENDER, RECIPIENTS, events).routed_to == expected
 
 
 def test_states_fold_the_history() -> None:

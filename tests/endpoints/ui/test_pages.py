@@ -202,8 +202,9 @@ async def test_dashboard_lists_refusals_sha1_signers_and_expiring_certificates(
         RECIPIENT,
     )
     await pool.execute(
-        "INSERT INTO refusals (organ_id, code, http_status, detail) "
-        "VALUES ($1, 'signature.invalid', 422, 'x'), ($1, 'signature.invalid', 422, 'y')",
+        "INSERT INTO refusals (organ_id, code, kind, detail) "
+        "VALUES ($1, 'signature.invalid', 'invalid', 'x'), "
+        "($1, 'signature.invalid', 'invalid', 'y')",
         SENDER,
     )
     async with client() as http:
