@@ -254,27 +254,34 @@ async def _insert_messages(connection: Connection, planned: Sequence[_Planned]) 
     return {row["id"] for row in rows}
 
 
-async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Outcome]:
-    batch = _Batch(outcomes=[None] * len(items))
+@dataclass(slots=True)
+class _Effects:
+    """What the stored messages of a batch write beside themselves."""
+
+    deliveries: list[tuple[object, ...]] = field(default_factory=list)
+    status_events: list[tuple[object, ...]] = field(default_factory=list)
+    business_statuses: list[tuple[str, str, str]] = field(default_factory=list)
+    entries: list[audit.AuditEntry] = field(default_factory=list)
+
+
+async def _plan_all(connection: Connection, batch: _Batch, items: Sequence[Item]) -> None:
     for index, item in enumerate(items):
         if isinstance(item, RefusalRecord):
             batch.refusals.append(item)
-        elif isinstance(item, Checked):
+        else:
             await _plan(connection, batch, index, item)
-    inserted = await _insert_messages(connection, batch.planned)
-    stored = [p for p in batch.planned if p.item.message_id in inserted]
-    accepted_in_batch = {(p.item.sender_id, p.item.sha256): p for p in stored}
-    entries: list[audit.AuditEntry] = []
-    deliveries: list[tuple[object, ...]] = []
-    events: list[tuple[object, ...]] = []
-    business: list[tuple[str, str, str]] = []
+
+
+def _accept(batch: _Batch, stored: Sequence[_Planned]) -> _Effects:
+    """The outcome of each stored message, and the rows and audit entries that go with it."""
+    effects = _Effects()
     for planned in stored:
         item = planned.item
         recipients = tuple(recipient for recipient, _ in planned.routes)
         batch.outcomes[planned.index] = Accepted(
             item.message_id, item.kind, item.document_id, item.sender_id, recipients, True
         )
-        deliveries.extend(
+        effects.deliveries.extend(
             (item.message_id, recipient, item.kind, mode, item.priority)
             for recipient, mode in planned.routes
         )
@@ -286,20 +293,31 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
         }
         if item.status_code is not None:
             detail["status_code"] = item.status_code.value
-            events.append((planned.answers, item.message_id, item.sender_id,
+            effects.status_events.append((planned.answers, item.message_id, item.sender_id,
                            item.status_code.value, item.description, item.status_at))  # fmt: skip
             if item.sender_id != item.response_for_organ_id:
                 assert planned.answers is not None
-                business.append((planned.answers, item.sender_id, item.status_code.value))
-        entries.append(
+                effects.business_statuses.append(
+                    (planned.answers, item.sender_id, item.status_code.value)
+                )
+        effects.entries.append(
             audit.AuditEntry(item.sender_id, AuditAction.MESSAGE_ACCEPT, item.message_id, detail)
         )
-    # Items that repeat or collide with an earlier item of this batch, or with a stored row.
+    return effects
+
+
+async def _settle_late(
+    connection: Connection, batch: _Batch, items: Sequence[Item], stored: Sequence[_Planned]
+) -> None:
+    """Items that repeat or collide with an earlier item of this batch, or with a stored row."""
     late = [
         (index, item)
         for index, item in enumerate(items)
         if isinstance(item, Checked) and batch.outcomes[index] is None
     ]
+    if not late:
+        return
+    accepted_in_batch = {(p.item.sender_id, p.item.sha256): p for p in stored}
     stored_repeats, taken = await _existing(connection, [item for _, item in late])
     for index, item in late:
         key = (item.sender_id, item.sha256)
@@ -314,30 +332,42 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
             batch.outcomes[index] = _record(batch, item, _conflict(item))
         else:
             raise RuntimeError(f"message {item.message_id} was neither stored nor a repeat")
-    if deliveries:
+
+
+async def _write_effects(connection: Connection, effects: _Effects) -> None:
+    if effects.deliveries:
         # From arrays, as the messages: cheaper than COPY at intake's batch sizes.
         await connection.execute(
             sql.query("intake_insert_deliveries"),
-            *[list(column) for column in zip(*deliveries, strict=True)],
+            *[list(column) for column in zip(*effects.deliveries, strict=True)],
         )
-    if events:
-        await connection.executemany(sql.query("intake_insert_status_event"), events)
-    if business:
-        await connection.executemany(sql.query("intake_set_business_status"), business)
-    if batch.refusals:
+    if effects.status_events:
+        await connection.executemany(sql.query("intake_insert_status_event"), effects.status_events)
+    if effects.business_statuses:
         await connection.executemany(
-            sql.query("intake_insert_refusal"),
-            [(r.organ_id, r.code, r.kind, r.detail, r.sha256, r.received_via)
-             for r in batch.refusals],
-        )  # fmt: skip
-        entries.extend(
-            audit.AuditEntry(r.organ_id or "anonymous", AuditAction.MESSAGE_REFUSE, r.code,
-                             {"kind": r.kind, "detail": r.detail[:500],
-                              "sha256": r.sha256.hex() if r.sha256 else None})
-            for r in batch.refusals
-        )  # fmt: skip
-    await audit.append_many(connection, entries)
-    # Push workers hear of messages to push, inbox long-polls of their recipients.
+            sql.query("intake_set_business_status"), effects.business_statuses
+        )
+
+
+async def _write_refusals(
+    connection: Connection, refusals: Sequence[RefusalRecord]
+) -> list[audit.AuditEntry]:
+    if not refusals:
+        return []
+    await connection.executemany(
+        sql.query("intake_insert_refusal"),
+        [(r.organ_id, r.code, r.kind, r.detail, r.sha256, r.received_via) for r in refusals],
+    )
+    return [
+        audit.AuditEntry(r.organ_id or "anonymous", AuditAction.MESSAGE_REFUSE, r.code,
+                         {"kind": r.kind, "detail": r.detail[:500],
+                          "sha256": r.sha256.hex() if r.sha256 else None})
+        for r in refusals
+    ]  # fmt: skip
+
+
+async def _notify(connection: Connection, stored: Sequence[_Planned]) -> None:
+    """Push workers hear of messages to push, inbox long-polls of their recipients."""
     notices = sorted(
         {
             (Channel.DELIVERIES, p.item.message_id)
@@ -350,4 +380,19 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
     if notices:
         channels, payloads = zip(*notices, strict=True)
         await connection.execute(sql.query("intake_notify"), list(channels), list(payloads))
+
+
+async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Outcome]:
+    """Stores a batch in the caller's transaction; one outcome per item, in order."""
+    batch = _Batch(outcomes=[None] * len(items))
+    await _plan_all(connection, batch, items)
+    inserted = await _insert_messages(connection, batch.planned)
+    stored = [p for p in batch.planned if p.item.message_id in inserted]
+    effects = _accept(batch, stored)
+    await _settle_late(connection, batch, items, stored)
+    await _write_effects(connection, effects)
+    # After settling: a conflict found there is a refusal to record too.
+    effects.entries.extend(await _write_refusals(connection, batch.refusals))
+    await audit.append_many(connection, effects.entries)
+    await _notify(connection, stored)
     return batch.outcomes
