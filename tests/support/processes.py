@@ -93,10 +93,31 @@ def start_server(
     environment: Mapping[str, str] | None = None,
     port: int | None = None,
 ) -> ServerProcess:
+    """``axis serve`` (add ``--no-work`` to ``arguments`` for an API-only node)."""
+    return start_axis("serve", arguments, log_path, environment, port)
+
+
+def start_worker(
+    arguments: Sequence[str],
+    log_path: Path,
+    environment: Mapping[str, str] | None = None,
+    port: int | None = None,
+) -> ServerProcess:
+    """``axis work``: a worker node; ``base_url`` serves its health and metrics."""
+    return start_axis("work", arguments, log_path, environment, port)
+
+
+def start_axis(
+    command: str,
+    arguments: Sequence[str],
+    log_path: Path,
+    environment: Mapping[str, str] | None = None,
+    port: int | None = None,
+) -> ServerProcess:
     port = port or free_port()
     log = log_path.open("w", encoding="utf-8")
     process = subprocess.Popen(
-        axis_command("serve", "--port", str(port), *arguments),
+        axis_command(command, "--port", str(port), *arguments),
         env=_environment(environment),
         cwd=REPOSITORY_ROOT,
         stdout=log,
