@@ -57,6 +57,7 @@ async def test_the_web_application_alone_pushes_nothing(
                 assert health.status == 200
             message_id, delivery = await add_delivery(connection, "sender.gov", "pushed.gov")
             await connection.execute("SELECT pg_notify('axis_deliveries', $1)", message_id)
+            # Absence needs a window; a running worker would push within milliseconds.
             await asyncio.sleep(0.5)
         assert endpoint.received == []
         row = await delivery_state(connection, delivery)

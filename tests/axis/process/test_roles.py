@@ -152,6 +152,8 @@ async def test_api_node_alone_accepts_and_keeps_the_push_queued(
     try:
         assert "run `axis work`" in api.log()
         message_id = await _submit(api, exchange, exchange.signed_document([PUSHED], 2))
+        # Absence needs a window: a worker claims within milliseconds of the
+        # NOTIFY, so two seconds without a push means no one is pushing.
         await asyncio.sleep(2.0)
         assert exchange.endpoint.received == []
         row = await _delivery(connection, message_id)
