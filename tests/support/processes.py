@@ -76,6 +76,14 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
+    def wait_logged(self, text: str, count: int = 1, timeout: float = 30.0) -> None:
+        """Waits until the log holds ``text`` ``count`` times (each supervised child logs)."""
+        deadline = time.monotonic() + timeout
+        while self.log().count(text) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} not logged {count} times:\n{self.log()}")
+            time.sleep(0.05)
+
     def stop(self, stop_signal: int = signal.SIGTERM, timeout: float = 30.0) -> int:
         if self.process.poll() is None:
             self.process.send_signal(stop_signal)

@@ -118,6 +118,8 @@ async def test_api_node_and_worker_node_deliver_push_and_pull(
     try:
         worker = await exchange.work_node("work", "--workers", "2")
         try:
+            # The supervisor is ready with its first child; both share the port.
+            await asyncio.to_thread(worker.wait_logged, "axis.process.server: working", 2)
             for path in ("/healthz", "/readyz", "/metrics"):
                 assert await asyncio.to_thread(http_status, worker.base_url + path) == 200
             assert await asyncio.to_thread(http_status, worker.base_url + "/api/v1/") == 404
@@ -139,7 +141,7 @@ async def test_api_node_and_worker_node_deliver_push_and_pull(
         finally:
             assert await _stop(worker) == 0
         assert worker.log().count("axis.process.server: working") == 2
-        assert "delivery worker stopped" in worker.log()
+        assert worker.log().count("delivery worker stopped") == 2
     finally:
         assert await _stop(api) == 0
     assert "delivery worker" not in api.log(), "an API-only node ran a push worker"
