@@ -1,4 +1,9 @@
-"""Assembles the aiohttp application from the surfaces."""
+"""Assembles the aiohttp applications from the surfaces.
+
+``build_application`` is a serving node's: the APIs and pages.
+``build_operations_application`` is a worker node's (``axis work``): only
+what operators need to see it alive, ``/healthz``, ``/readyz`` and ``/metrics``.
+"""
 
 from __future__ import annotations
 
@@ -36,4 +41,12 @@ def build_application(runtime: Runtime) -> web.Application:
     openapi.add_routes(app)
     metrics.add_routes(app)
     ui.add_routes(app)
+    return app
+
+
+def build_operations_application(runtime: Runtime) -> web.Application:
+    app = web.Application(middlewares=[problem_middleware])
+    app[RUNTIME] = runtime
+    health.add_routes(app)
+    metrics.add_routes(app)
     return app

@@ -1,4 +1,4 @@
-"""``axis serve`` and ``axis migrate``."""
+"""``axis serve``, ``axis work`` and ``axis migrate``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import contextlib
 
 from axis.cli.options import add_database_options, run_event_loop, settings_from
 from axis.process import server
+from axis.process.composition import Role
 from axis.storage import database, migrator
 
 
@@ -19,8 +20,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument(
         "--demo", action="store_const", const=True, help="demo agencies and live traffic"
     )
+    serve.add_argument(
+        "--no-work",
+        action="store_true",
+        help="serve the APIs and pages only; `axis work` nodes push and refresh statistics",
+    )
     serve.add_argument("--worker-index", type=int, help=argparse.SUPPRESS)
     serve.set_defaults(handler=_serve)
+
+    work = subparsers.add_parser(
+        "work",
+        help="apply migrations, then push deliveries and refresh statistics, without the APIs",
+    )
+    add_database_options(work)
+    work.add_argument("--host", help="address for health and metrics (default 127.0.0.1)")
+    work.add_argument("--port", help="port for /healthz, /readyz and /metrics (default 8080)")
+    work.add_argument("--workers", help="worker processes (default 1)")
+    work.add_argument("--worker-index", type=int, help=argparse.SUPPRESS)
+    work.set_defaults(handler=_work)
 
     migrate = subparsers.add_parser("migrate", help="apply pending migrations and exit")
     add_database_options(migrate)
@@ -29,8 +46,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _serve(args: argparse.Namespace) -> int:
     settings = settings_from(args, "host", "port", "workers", "demo")
+    role = Role.API if args.no_work else Role.ALL
     with contextlib.suppress(KeyboardInterrupt):
-        run_event_loop(server.run(settings, worker_index=args.worker_index))
+        run_event_loop(server.run(settings, role, worker_index=args.worker_index))
+    return 0
+
+
+def _work(args: argparse.Namespace) -> int:
+    settings = settings_from(args, "host", "port", "workers")
+    with contextlib.suppress(KeyboardInterrupt):
+        run_event_loop(server.run(settings, Role.WORK, worker_index=args.worker_index))
     return 0
 
 

@@ -1,45 +1,99 @@
-"""The composition root: the one place where the broker meets its HTTP surfaces.
+"""The composition root: what one axis process runs, and where the broker meets HTTP.
 
-The web application also carries this process's push worker (one claim loop
-per process): it starts with the application and, on cleanup, stops
-claiming, lets pushes in flight finish (bounded by the shutdown timeout)
-and releases the leases it could not finish. It also carries the statistics
-refresher (``axis.stats.refresh``), which keeps ``delivery_facts`` current.
+A process has a :class:`Role`. Its background work (this process's push
+worker, one claim loop, and the statistics refresher that keeps
+``delivery_facts`` current) is started and stopped by the process through
+:func:`background_work`, never by a web application's cleanup context, so a
+node can run it without serving the APIs (``axis work``) or serve the APIs
+without it (``axis serve --no-work``).
+
+The web applications themselves are built in ``endpoints.application``;
+this module is the only one of ``axis`` that imports ``endpoints``.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from enum import StrEnum
 
 from aiohttp import web
 
 from axis.delivery.push.worker import DeliveryWorker
 from axis.runtime import Runtime
 from axis.stats.refresh import StatsRefresher
-from endpoints.application import build_application
+from endpoints.application import build_application, build_operations_application
 
-DELIVERY_WORKER = web.AppKey("delivery_worker", DeliveryWorker)
-STATS_REFRESHER = web.AppKey("stats_refresher", StatsRefresher)
+
+class Role(StrEnum):
+    """What a node does: the command that starts it chooses."""
+
+    ALL = "all"  # axis serve: the APIs and pages, and the background work
+    API = "api"  # axis serve --no-work: the APIs and pages only
+    WORK = "work"  # axis work: the background work, with health and metrics only
+
+    @property
+    def serves_api(self) -> bool:
+        return self is not Role.WORK
+
+    @property
+    def does_work(self) -> bool:
+        return self is not Role.API
+
+    @property
+    def command(self) -> tuple[str, ...]:
+        """The ``axis`` arguments that start a process of this role (for a supervisor)."""
+        return {
+            Role.ALL: ("serve",),
+            Role.API: ("serve", "--no-work"),
+            Role.WORK: ("work",),
+        }[self]
+
+
+@dataclass(frozen=True, slots=True)
+class BackgroundWork:
+    delivery_worker: DeliveryWorker
+    stats_refresher: StatsRefresher
+
+
+@contextlib.asynccontextmanager
+async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
+    """Runs the push worker and the statistics refresher while the block runs.
+
+    On exit the refresher stops, then the worker stops claiming, lets pushes
+    in flight finish (bounded by the shutdown timeout) and releases the
+    leases it could not finish, so another node picks them up at once.
+    """
+    async with contextlib.AsyncExitStack() as running:
+        worker = DeliveryWorker(runtime.settings, runtime.pool, runtime.registry)
+        await worker.start()
+        running.push_async_callback(worker.stop)
+        refresher = StatsRefresher(runtime.pool, runtime.settings)
+        await refresher.start()
+        running.push_async_callback(refresher.stop)
+        yield BackgroundWork(worker, refresher)
+
+
+def web_application(runtime: Runtime, role: Role) -> web.Application:
+    """The HTTP application a node of ``role`` listens with."""
+    if role.serves_api:
+        return build_application(runtime)
+    return build_operations_application(runtime)
 
 
 def create_web_application(runtime: Runtime) -> web.Application:
+    """Transitional: the API application carrying the background work in its cleanup.
+
+    Only for in-process tests that still import it (``tests/support/ui_pages.py``,
+    ``tests/axis/delivery/push/test_end_to_end.py``); processes use
+    :func:`web_application` and :func:`background_work`. Remove once they do too.
+    """
     app = build_application(runtime)
-    app[DELIVERY_WORKER] = DeliveryWorker(runtime.settings, runtime.pool, runtime.registry)
-    app.cleanup_ctx.append(_run_delivery_worker)
-    app[STATS_REFRESHER] = StatsRefresher(runtime.pool, runtime.settings)
-    app.cleanup_ctx.append(_run_stats_refresher)
+
+    async def run_background_work(_: web.Application) -> AsyncIterator[None]:
+        async with background_work(runtime):
+            yield
+
+    app.cleanup_ctx.append(run_background_work)
     return app
-
-
-async def _run_delivery_worker(app: web.Application) -> AsyncIterator[None]:
-    worker = app[DELIVERY_WORKER]
-    await worker.start()
-    yield
-    await worker.stop()
-
-
-async def _run_stats_refresher(app: web.Application) -> AsyncIterator[None]:
-    refresher = app[STATS_REFRESHER]
-    await refresher.start()
-    yield
-    await refresher.stop()

@@ -1,6 +1,11 @@
-"""Running the axis: one serving process, or a supervisor of several.
+"""Running the axis: one process of a role, or a supervisor of several.
 
-Start-up order: database (embedded or external), migrations, then HTTP.
+A node serves the APIs and does the background work (``axis serve``), only
+serves (``axis serve --no-work``) or only works (``axis work``, listening for
+health and metrics alone); see ``axis.process.composition.Role``.
+
+Start-up order: database (embedded or external), migrations, background
+work, then HTTP; shutdown runs it backwards.
 Several processes share one port through ``SO_REUSEPORT`` and one database
 through PostgreSQL itself, so the same code serves ``--workers N`` on one
 machine and many machines behind a load balancer.
@@ -15,14 +20,14 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
 from axis.demo import traffic as demo
-from axis.process.composition import create_web_application
+from axis.process.composition import Role, background_work, web_application
 from axis.registry.secret_box import local_secret_key
-from axis.runtime import open_runtime
+from axis.runtime import Runtime, open_runtime
 from axis.settings import Settings
 from axis.storage import database, migrator
 
@@ -39,13 +44,19 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
-def announce(settings: Settings, say: Callable[[str], None]) -> None:
+def announce(settings: Settings, role: Role, say: Callable[[str], None]) -> None:
     base = settings.base_url
-    say(f"axis is serving on {base}")
-    say(f"  clerk and operator pages: {base}/ui/")
-    say(f"  native API:               {base}/api/v1/  (description: {base}/api/v1/openapi.json)")
-    say(f"  VXP-compatible endpoint:  {base}{settings.vxp_prefix}")
+    if role.serves_api:
+        say(f"axis is serving on {base}")
+        say(f"  clerk and operator pages: {base}/ui/")
+        description = f"{base}/api/v1/openapi.json"
+        say(f"  native API:               {base}/api/v1/  (description: {description})")
+        say(f"  VXP-compatible endpoint:  {base}{settings.vxp_prefix}")
+    else:
+        say("axis is working: pushing deliveries and refreshing statistics (no API here)")
     say(f"  health: {base}/healthz   readiness: {base}/readyz   metrics: {base}/metrics")
+    if not role.does_work:
+        say("  no background work here: run `axis work` on this database to push and refresh")
     say("Press Ctrl-C to stop.")
 
 
@@ -53,8 +64,10 @@ def _print(line: str) -> None:
     print(line, flush=True)
 
 
-async def run(settings: Settings, *, worker_index: int | None = None) -> None:
-    """Serves until SIGINT or SIGTERM. ``worker_index`` marks a supervised child."""
+async def run(
+    settings: Settings, role: Role = Role.ALL, *, worker_index: int | None = None
+) -> None:
+    """Runs until SIGINT or SIGTERM. ``worker_index`` marks a supervised child."""
     stop = _stop_event()
     async with database.database_url(settings) as url:
         connection = await database.connect(url)
@@ -65,48 +78,74 @@ async def run(settings: Settings, *, worker_index: int | None = None) -> None:
         if applied:
             logger.info("migrations applied", extra={"count": len(applied)})
         if settings.workers > 1 and worker_index is None:
-            await _supervise(settings, url, stop)
+            await _supervise(settings, role, url, stop)
         else:
-            await _serve(settings, url, stop, worker_index or 0, print_urls=worker_index is None)
+            await _run_one(
+                settings, role, url, stop, worker_index or 0, print_urls=worker_index is None
+            )
 
 
-async def _serve(
-    settings: Settings, url: str, stop: asyncio.Event, worker_index: int, *, print_urls: bool
+async def _run_one(
+    settings: Settings,
+    role: Role,
+    url: str,
+    stop: asyncio.Event,
+    worker_index: int,
+    *,
+    print_urls: bool,
 ) -> None:
     pool = await database.create_pool(url, settings.pool_size)
     runtime = open_runtime(settings, pool, worker_index)
-    runner = web.AppRunner(
-        create_web_application(runtime),
-        handle_signals=False,
-        shutdown_timeout=settings.shutdown_timeout,
-        access_log=None,
-    )
     try:
-        await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port, reuse_port=True, backlog=1024)
-        await site.start()
-        logger.info(
-            "serving",
-            extra={"address": settings.base_url, "worker": worker_index, "pid": os.getpid()},
-        )
-        if print_urls:
-            announce(settings, _print)
-        async with contextlib.AsyncExitStack() as background:
-            if settings.demo and worker_index == 0:
-                await background.enter_async_context(demo.running(runtime))
+        # Entered in start-up order, left in reverse: on stop the listener
+        # closes first (finishing requests in flight), then the background
+        # work drains (pushes in flight finish, leases are released).
+        async with contextlib.AsyncExitStack() as process:
+            if role.does_work:
+                await process.enter_async_context(background_work(runtime))
+            await process.enter_async_context(_listening(settings, runtime, role))
+            logger.info(
+                "serving" if role.serves_api else "working",
+                extra={
+                    "address": settings.base_url,
+                    "role": str(role),
+                    "worker": worker_index,
+                    "pid": os.getpid(),
+                },
+            )
+            if print_urls:
+                announce(settings, role, _print)
+            if settings.demo and role.serves_api and worker_index == 0:
+                await process.enter_async_context(demo.running(runtime))
             await stop.wait()
-        logger.info("stopping: no new connections, finishing requests in flight")
+            logger.info("stopping: no new connections, finishing work in flight")
     finally:
-        # cleanup() closes the listening socket first, then waits (bounded by
-        # shutdown_timeout) for requests in flight, then runs on_cleanup hooks.
-        await runner.cleanup()
         await runtime.close()
         await asyncio.wait_for(pool.close(), settings.shutdown_timeout)
     logger.info("stopped", extra={"worker": worker_index})
 
 
-async def _supervise(settings: Settings, url: str, stop: asyncio.Event) -> None:
-    """Runs ``settings.workers`` serving processes and restarts any that crash."""
+@contextlib.asynccontextmanager
+async def _listening(settings: Settings, runtime: Runtime, role: Role) -> AsyncIterator[None]:
+    runner = web.AppRunner(
+        web_application(runtime, role),
+        handle_signals=False,
+        shutdown_timeout=settings.shutdown_timeout,
+        access_log=None,
+    )
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port, reuse_port=True, backlog=1024)
+        await site.start()
+        yield
+    finally:
+        # cleanup() closes the listening socket first, then waits (bounded by
+        # shutdown_timeout) for requests in flight.
+        await runner.cleanup()
+
+
+async def _supervise(settings: Settings, role: Role, url: str, stop: asyncio.Event) -> None:
+    """Runs ``settings.workers`` processes of ``role`` and restarts any that crash."""
     environment = dict(
         os.environ,
         AXIS_DATABASE_URL=url,
@@ -123,7 +162,7 @@ async def _supervise(settings: Settings, url: str, stop: asyncio.Event) -> None:
 
     async def start(index: int) -> asyncio.subprocess.Process:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "axis", "serve", "--worker-index", str(index),
+            sys.executable, "-m", "axis", *role.command, "--worker-index", str(index),
             "--host", settings.host, "--port", str(settings.port),
             env=environment,
         )  # fmt: skip
@@ -132,7 +171,7 @@ async def _supervise(settings: Settings, url: str, stop: asyncio.Event) -> None:
     announced = False
     while not stop.is_set():
         if not announced and await _ready(settings):
-            announce(settings, _print)
+            announce(settings, role, _print)
             announced = True
         for index, child in list(children.items()):
             if child.returncode is not None:

@@ -76,6 +76,14 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
+    def wait_logged(self, text: str, count: int = 1, timeout: float = 30.0) -> None:
+        """Waits until the log holds ``text`` ``count`` times (each supervised child logs)."""
+        deadline = time.monotonic() + timeout
+        while self.log().count(text) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} not logged {count} times:\n{self.log()}")
+            time.sleep(0.05)
+
     def stop(self, stop_signal: int = signal.SIGTERM, timeout: float = 30.0) -> int:
         if self.process.poll() is None:
             self.process.send_signal(stop_signal)
@@ -93,10 +101,31 @@ def start_server(
     environment: Mapping[str, str] | None = None,
     port: int | None = None,
 ) -> ServerProcess:
+    """``axis serve`` (add ``--no-work`` to ``arguments`` for an API-only node)."""
+    return start_axis("serve", arguments, log_path, environment, port)
+
+
+def start_worker(
+    arguments: Sequence[str],
+    log_path: Path,
+    environment: Mapping[str, str] | None = None,
+    port: int | None = None,
+) -> ServerProcess:
+    """``axis work``: a worker node; ``base_url`` serves its health and metrics."""
+    return start_axis("work", arguments, log_path, environment, port)
+
+
+def start_axis(
+    command: str,
+    arguments: Sequence[str],
+    log_path: Path,
+    environment: Mapping[str, str] | None = None,
+    port: int | None = None,
+) -> ServerProcess:
     port = port or free_port()
     log = log_path.open("w", encoding="utf-8")
     process = subprocess.Popen(
-        axis_command("serve", "--port", str(port), *arguments),
+        axis_command(command, "--port", str(port), *arguments),
         env=_environment(environment),
         cwd=REPOSITORY_ROOT,
         stdout=log,
