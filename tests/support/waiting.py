@@ -12,6 +12,8 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable
 
+from axis.delivery.pull.waiters import InboxWaiters
+
 # Often enough to add little to a test, rarely enough not to load the machine.
 POLL_INTERVAL = 0.02
 
@@ -32,3 +34,11 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not reached within {timeout} s")
         await asyncio.sleep(POLL_INTERVAL)
+
+
+def inbox_waiting(waiters: InboxWaiters, organ_id: str, count: int = 1) -> Condition:
+    """True once ``count`` long polls of ``organ_id`` wait in ``waiters``.
+
+    Reads the waiters' private table: InboxWaiters offers no public count yet.
+    """
+    return lambda: len(waiters._waiting.get(organ_id, ())) >= count

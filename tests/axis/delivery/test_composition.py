@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
 from aiohttp import web
 
@@ -11,6 +9,7 @@ from axis.process.composition import DELIVERY_WORKER, create_web_application
 from tests.axis.delivery.conftest import RuntimeFactory
 from tests.support.deliveries import add_agency, add_delivery, delivery_state
 from tests.support.push_endpoint import Answer, PushEndpoint
+from tests.support.waiting import eventually
 
 
 async def test_worker_starts_with_the_app_and_releases_claims_on_cleanup(
@@ -36,10 +35,12 @@ async def test_worker_starts_with_the_app_and_releases_claims_on_cleanup(
             assert (await delivery_state(connection, stuck))["lease_owner"] == worker.owner
         finally:
             await runner.cleanup()
-        for _ in range(50):
-            if (await delivery_state(connection, delivered))["transport_state"] == "delivered":
-                break
-            await asyncio.sleep(0.05)
+
+        async def is_delivered() -> bool:
+            row = await delivery_state(connection, delivered)
+            return bool(row["transport_state"] == "delivered")
+
+        await eventually(is_delivered, timeout=2.5, what="the fast delivery recorded")
         assert (await delivery_state(connection, delivered))["transport_state"] == "delivered"
         row = await delivery_state(connection, stuck)
         assert row["transport_state"] == "queued" and row["lease_owner"] is None
