@@ -80,20 +80,3 @@ def web_application(runtime: Runtime, role: Role) -> web.Application:
     if role.serves_api:
         return build_application(runtime)
     return build_operations_application(runtime)
-
-
-def create_web_application(runtime: Runtime) -> web.Application:
-    """Transitional: the API application carrying the background work in its cleanup.
-
-    Only for in-process tests that still import it (``tests/support/ui_pages.py``,
-    ``tests/axis/delivery/push/test_end_to_end.py``); processes use
-    :func:`web_application` and :func:`background_work`. Remove once they do too.
-    """
-    app = build_application(runtime)
-
-    async def run_background_work(_: web.Application) -> AsyncIterator[None]:
-        async with background_work(runtime):
-            yield
-
-    app.cleanup_ctx.append(run_background_work)
-    return app

@@ -20,7 +20,7 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 from aiohttp import web
 
@@ -182,11 +182,16 @@ async def _supervise(settings: Settings, role: Role, url: str, stop: asyncio.Eve
                 children[index] = await start(index)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.5)
-    for child in children.values():
+    await _stop_children(children.values(), settings.shutdown_timeout + 5)
+
+
+async def _stop_children(children: Iterable[asyncio.subprocess.Process], deadline: float) -> None:
+    """SIGTERM to every child still running; SIGKILL for any not gone by ``deadline`` s."""
+    children = list(children)
+    for child in children:
         if child.returncode is None:
             child.send_signal(signal.SIGTERM)
-    deadline = settings.shutdown_timeout + 5
-    for child in children.values():
+    for child in children:
         try:
             await asyncio.wait_for(child.wait(), deadline)
         except TimeoutError:

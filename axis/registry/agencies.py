@@ -164,6 +164,17 @@ def decode_cursor(cursor: str) -> str:
     return str(organ_id)
 
 
+def _directory_query(*, searching: bool, under_parent: bool) -> str:
+    """The directory's block for this filter (literal names, so each block is findable)."""
+    if searching:
+        if under_parent:
+            return sql.query("registry_directory_search_parent")
+        return sql.query("registry_directory_search")
+    if under_parent:
+        return sql.query("registry_directory_parent")
+    return sql.query("registry_directory")
+
+
 def _prefix_end(prefix: str) -> str:
     """The smallest string (bytewise) after every string that starts with ``prefix``."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
@@ -383,13 +394,9 @@ class Registry:
             arguments += [q, _prefix_end(q)]
         if parent_id is not None:
             arguments.append(parent_id)
-        name = (
-            "registry_directory"
-            + ("_search" if q else "")
-            + ("_parent" if parent_id is not None else "")
-        )
+        query = _directory_query(searching=bool(q), under_parent=parent_id is not None)
         if not q:
-            rows = await self._pool.fetch(sql.query(name), *arguments)
+            rows = await self._pool.fetch(query, *arguments)
         else:
             # A search's best plan depends on how common its prefix is; from
             # the sixth run a prepared statement may switch to a generic plan
@@ -397,7 +404,7 @@ class Registry:
             # instead of ~0.1 ms at 120,000 agencies), so plan each search.
             async with self._pool.acquire() as connection, connection.transaction():
                 await connection.execute(sql.query("registry_plan_each_query"))
-                rows = await connection.fetch(sql.query(name), *arguments)
+                rows = await connection.fetch(query, *arguments)
         items = tuple(_agency(row) for row in rows[:limit])
         next_cursor = encode_cursor(items[-1].organ_id) if len(rows) > limit else None
         return DirectoryPage(items, next_cursor)

@@ -201,9 +201,9 @@ async def require_visible(pool: Pool, organ_id: str, viewer: str | None) -> None
         raise OutsideSubtree(f"{organ_id} is not {viewer} nor one of its units.")
 
 
-async def _ids(pool: Pool, name: str, *arguments: object) -> list[str]:
+async def _ids(pool: Pool, query: str, *arguments: object) -> list[str]:
     async with pool.acquire() as connection:
-        return [row["organ_id"] for row in await connection.fetch(sql.query(name), *arguments)]
+        return [row["organ_id"] for row in await connection.fetch(query, *arguments)]
 
 
 async def _figures_of(
@@ -238,13 +238,15 @@ async def agency_rows(
     members: list[str] | None = None
     if parent is not None:
         await require_visible(pool, parent, viewer)
-        row_ids = await _ids(pool, "stats_children", parent)
+        row_ids = await _ids(pool, sql.query("stats_children"), parent)
         members = await subtree(pool, parent)
     elif viewer is not None:
         members = await subtree(pool, viewer)
         row_ids = members if flat else [viewer]
     else:
-        row_ids = await _ids(pool, "stats_all_nodes" if flat else "stats_roots")
+        row_ids = await _ids(
+            pool, sql.query("stats_all_nodes") if flat else sql.query("stats_roots")
+        )
     rows = await _figures_of(pool, period, row_ids, not flat, now, members)
     return rows if include_idle else [row for row in rows if not row.idle]
 

@@ -42,6 +42,7 @@ async def test_concurrent_misses_share_one_load() -> None:
 
     cache = ExpiringCache(load, ttl=60.0)
     waiting = [asyncio.create_task(cache.get(7)) for _ in range(20)]
+    # Not a wait for time: one turn of the loop lets every task reach its miss.
     await asyncio.sleep(0)
     release.set()
     assert await asyncio.gather(*waiting) == [70] * 20

@@ -9,6 +9,7 @@ import pytest
 from axis.runtime import Runtime, open_runtime
 from axis.settings import Settings
 from axis.storage import database
+from tests.support import openapi_check
 
 OPERATOR_TOKEN = "operator-token"
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
@@ -27,3 +28,9 @@ async def runtime(database_url: str) -> AsyncIterator[Runtime]:
     finally:
         await opened.close()
         await pool.close()
+
+
+@pytest.fixture(autouse=True)
+def served_json_matches_openapi(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every JSON answer of /api/v1 these tests receive is checked against the served schema."""
+    openapi_check.install(monkeypatch)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.support.envelopes import Api, document, document_id_of, open_api, status
+from tests.support.waiting import eventually, inbox_waiting
 
 SENDER = "000.00.00.G22"
 NGHE_AN = "000.00.00.H41"
@@ -183,7 +184,7 @@ async def test_acting_on_an_unknown_document_is_refused(api: Api) -> None:
 
 async def test_a_long_poll_over_http_answers_with_the_new_message(api: Api) -> None:
     waiting = asyncio.create_task(api.get_json(NGHE_AN, "/api/v1/inbox?wait=20"))
-    await asyncio.sleep(0.3)
+    await eventually(inbox_waiting(api.broker.runtime.pull.waiters, NGHE_AN), what="the wait")
     assert not waiting.done()
     sent = await api.send(SENDER, document(SENDER, [NGHE_AN]))
     code, page = await asyncio.wait_for(waiting, 20)

@@ -70,6 +70,7 @@ class ServerProcess:
                 raise AssertionError(f"axis exited early:\n{self.log()}")
             if http_status(self.base_url + "/readyz") == 200:
                 return
+            # Polls readiness itself up to a deadline (synchronous: callers use threads).
             time.sleep(0.1)
         raise AssertionError(f"axis was not ready within {timeout} s:\n{self.log()}")
 

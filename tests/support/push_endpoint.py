@@ -79,6 +79,7 @@ class PushEndpoint:
         self._arrived.set()
         answer = self.answers.pop(0) if self.answers else self.default
         if answer.delay:
+            # A slow endpoint is the behaviour under test: it must take this long.
             await asyncio.sleep(answer.delay)
         self.answered.append((time.monotonic(), headers.get("X-Axis-Message-Id", "")))
         self._arrived.set()

@@ -15,7 +15,7 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 
 from axis.accounts import users
-from axis.process.composition import create_web_application
+from axis.process.composition import Role, web_application
 from tests.support import envelopes
 from tests.support.envelopes import Broker, open_broker
 
@@ -65,7 +65,7 @@ async def running_pages(database_url: str) -> AsyncIterator[Pages]:
         await users.add_user(pool, CLERK, "clerk", PASSWORD, organ_id=SENDER)
         await users.add_user(pool, RECIPIENT_CLERK, "clerk", PASSWORD, organ_id=RECIPIENT)
         await users.add_user(pool, OPERATOR, "operator", PASSWORD)
-        server = TestServer(create_web_application(broker.runtime))
+        server = TestServer(web_application(broker.runtime, Role.API))
         await server.start_server()
         try:
             yield Pages(broker, server)

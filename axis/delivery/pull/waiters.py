@@ -51,6 +51,10 @@ class InboxWaiters:
                 if not waiting:
                     del self._waiting[organ_id]
 
+    def waiting(self, organ_id: str) -> int:
+        """How many long polls of ``organ_id`` wait in this process now."""
+        return len(self._waiting.get(organ_id, ()))
+
     def _notice(self, organ_id: str | None) -> None:
         if organ_id is None:
             events = [event for waiting in self._waiting.values() for event in waiting]

@@ -11,6 +11,7 @@ from axis.process.composition import Role, background_work, web_application
 from tests.axis.process.conftest import RuntimeFactory
 from tests.support.deliveries import add_agency, add_delivery, delivery_state
 from tests.support.push_endpoint import Answer, PushEndpoint
+from tests.support.waiting import eventually
 
 
 async def test_worker_runs_with_the_background_work_and_releases_claims_on_exit(
@@ -32,11 +33,13 @@ async def test_worker_runs_with_the_background_work_and_releases_claims_on_exit(
             worker = work.delivery_worker
             assert worker.in_flight() == {hanging.url: 1}
             assert (await delivery_state(connection, stuck))["lease_owner"] == worker.owner
-        for _ in range(50):
-            if (await delivery_state(connection, delivered))["transport_state"] == "delivered":
-                break
-            await asyncio.sleep(0.05)
-        assert (await delivery_state(connection, delivered))["transport_state"] == "delivered"
+
+        async def pushed() -> bool:
+            return bool(
+                (await delivery_state(connection, delivered))["transport_state"] == "delivered"
+            )
+
+        await eventually(pushed, what="the fast push recorded")
         row = await delivery_state(connection, stuck)
         assert row["transport_state"] == "queued" and row["lease_owner"] is None
     finally:

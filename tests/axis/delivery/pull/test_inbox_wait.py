@@ -10,6 +10,7 @@ import pytest
 
 from axis.delivery.pull.inbox import InboxPage
 from tests.support.envelopes import Broker, document, open_broker
+from tests.support.waiting import eventually, inbox_waiting
 
 SENDER = "000.00.00.G22"
 RECIPIENT = "000.00.00.H41"
@@ -40,7 +41,7 @@ async def _waiting_page(broker: Broker, organ_id: str, wait: float) -> tuple[Inb
 
 async def test_a_waiting_inbox_answers_when_its_message_commits(broker: Broker) -> None:
     waiting = asyncio.create_task(_waiting_page(broker, RECIPIENT, LONG_WAIT))
-    await asyncio.sleep(0.3)  # the wait has begun and found nothing
+    await eventually(inbox_waiting(broker.runtime.pull.waiters, RECIPIENT), what="the wait")
     assert not waiting.done()
     message_id = await _send(broker, RECIPIENT)
     page, waited = await asyncio.wait_for(waiting, LONG_WAIT)
@@ -50,7 +51,7 @@ async def test_a_waiting_inbox_answers_when_its_message_commits(broker: Broker) 
 
 async def test_a_message_for_someone_else_does_not_end_the_wait(broker: Broker) -> None:
     waiting = asyncio.create_task(_waiting_page(broker, RECIPIENT, 1.0))
-    await asyncio.sleep(0.2)
+    await eventually(inbox_waiting(broker.runtime.pull.waiters, RECIPIENT), what="the wait")
     await _send(broker, OTHER)
     page, waited = await waiting
     assert page.items == ()
@@ -66,7 +67,7 @@ async def test_what_is_already_there_is_answered_without_waiting(broker: Broker)
 
 async def test_every_waiter_of_one_agency_is_woken(broker: Broker) -> None:
     waiting = [asyncio.create_task(_waiting_page(broker, RECIPIENT, LONG_WAIT)) for _ in range(3)]
-    await asyncio.sleep(0.3)
+    await eventually(inbox_waiting(broker.runtime.pull.waiters, RECIPIENT, 3), what="3 waits")
     message_id = await _send(broker, RECIPIENT)
     for page, _ in await asyncio.wait_for(asyncio.gather(*waiting), LONG_WAIT):
         assert [item.id for item in page.items] == [message_id]

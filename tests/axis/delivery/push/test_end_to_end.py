@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 from aiohttp.test_utils import TestClient, TestServer
 
-from axis.process.composition import create_web_application
+from axis.process.composition import Role, background_work, web_application
 from tests.support.envelopes import document, open_broker
 from tests.support.push_endpoint import PushEndpoint
 
@@ -22,8 +22,8 @@ async def test_submitted_document_is_pushed_with_its_exact_bytes(
             sender = await broker.add(SENDER)
             recipient = await broker.add(PUSHED, endpoint_url=endpoint.url)
             endpoint.secret = recipient.secret
-            app = create_web_application(broker.runtime)
-            async with TestClient(TestServer(app)) as client:
+            app = web_application(broker.runtime, Role.API)
+            async with background_work(broker.runtime), TestClient(TestServer(app)) as client:
                 signed = sender.sign(document(SENDER, [PUSHED]))
                 headers = {"Content-Type": "application/xml", **sender.headers}
                 async with client.post("/api/v1/messages", data=signed, headers=headers) as sent:

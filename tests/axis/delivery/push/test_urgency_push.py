@@ -152,6 +152,7 @@ async def test_routine_keeps_its_share_while_urgent_work_keeps_arriving(
         # Faster than the endpoint can take them: urgent work never runs out.
         while True:
             urgent.update(await queue_documents(broker.pool, SENDER, SLOW, 12, priority=4))
+            # Pacing, the behaviour under test: a steady stream, not one burst.
             await asyncio.sleep(0.05)
 
     async with running_worker(broker):

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -17,6 +16,7 @@ from axis.storage.database import Pool
 from tests.axis.delivery.conftest import RuntimeFactory
 from tests.support.deliveries import add_agency, add_delivery, audit_count, delivery_state
 from tests.support.push_endpoint import Answer, PushEndpoint
+from tests.support.waiting import eventually
 
 FAST = WorkerOptions(backoff_base=0.05, backoff_cap=0.2, poll_interval=0.2, flush_interval=0.01)
 
@@ -47,14 +47,17 @@ async def workers() -> AsyncIterator[Workers]:
         await group.stop_all()
 
 
-async def wait_until(check: Callable[[], Any], within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        if await check():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
+async def wait_until(check: Callable[[], Awaitable[bool]], within: float = 15.0) -> None:
+    await eventually(check, timeout=within)
+
+
+async def listening(connection: asyncpg.Connection) -> bool:
+    """One session of this database is listening (its last statement was LISTEN)."""
+    count = await connection.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
+        " AND datname = current_database()"
+    )
+    return bool(count == 1)
 
 
 def delivered_count() -> float:
@@ -216,6 +219,8 @@ async def test_an_expired_lease_is_claimed_again_a_live_one_is_not(
     )
     await workers.start(runtime)
     await wait_until(lambda: settled(connection, crashed, "delivered"))
+    # A window for something that must not happen (the live lease taken over):
+    # there is no event to wait for, so the worker gets a few claim passes.
     await asyncio.sleep(0.5)
     row = await delivery_state(connection, live)
     assert row["transport_state"] == "queued" and row["lease_owner"] == "busy"
@@ -328,6 +333,8 @@ async def test_failing_endpoint_opens_its_circuit_and_postpones_its_work(
     await wait_until(circuit_open)
     await wait_until(healthy_done)
     pushes_when_opened = len(broken.received)
+    # A window for something that must not happen (a push through the open
+    # circuit): five poll intervals of 0.1 s in which the worker could try.
     await asyncio.sleep(0.5)
     assert len(broken.received) == pushes_when_opened == 3
     postponed = await connection.fetchval(
@@ -352,7 +359,8 @@ async def test_notify_wakes_an_idle_worker(
     await add_agency(runtime.registry, "receiver.gov", endpoint.url)
     # Polling every minute: only the notification can explain a prompt push.
     await workers.start(runtime, WorkerOptions(poll_interval=60.0))
-    await asyncio.sleep(0.5)
+    # A notification sent before the worker listens would be lost.
+    await wait_until(lambda: listening(connection))
     message_id, delivery_id = await add_delivery(connection, "sender.gov", "receiver.gov")
     await connection.execute("SELECT pg_notify('axis_deliveries', $1)", message_id)
     await wait_until(lambda: settled(connection, delivery_id, "delivered"), within=10)
@@ -369,21 +377,22 @@ async def test_listener_reconnects_after_its_connection_is_killed(
     await add_agency(runtime.registry, "sender.gov")
     await add_agency(runtime.registry, "receiver.gov", endpoint.url)
     await workers.start(runtime, WorkerOptions(poll_interval=60.0))
-
-    async def listening() -> bool:
-        count = await connection.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
-            " AND datname = current_database()"
-        )
-        return bool(count == 1)
-
-    await wait_until(listening)
-    await connection.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+    await wait_until(lambda: listening(connection))
+    killed = await connection.fetchval(
+        "SELECT array_agg(pid) FROM pg_stat_activity"
         " WHERE query LIKE 'LISTEN%' AND datname = current_database()"
     )
-    await asyncio.sleep(0.2)
-    await wait_until(listening, within=20)
+    await connection.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid", killed)
+
+    async def killed_gone() -> bool:
+        # Until then the killed session still counts as listening.
+        left = await connection.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])", killed
+        )
+        return bool(left == 0)
+
+    await wait_until(killed_gone)
+    await wait_until(lambda: listening(connection), within=20)
     message_id, delivery_id = await add_delivery(connection, "sender.gov", "receiver.gov")
     await connection.execute("SELECT pg_notify('axis_deliveries', $1)", message_id)
     await wait_until(lambda: settled(connection, delivery_id, "delivered"), within=10)
