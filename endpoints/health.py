@@ -8,6 +8,7 @@ from aiohttp import web
 
 from axis.storage import readiness
 from endpoints.keys import RUNTIME
+from endpoints.problems import RETRY_AFTER_DATABASE
 
 READINESS_TIMEOUT = 5.0
 
@@ -21,9 +22,18 @@ async def readyz(request: web.Request) -> web.Response:
     try:
         report = await asyncio.wait_for(readiness.check(runtime.pool), READINESS_TIMEOUT)
     except TimeoutError:
-        report = readiness.Readiness(False, "the database did not answer in time")
-    body = {"status": "ready" if report.ready else "not ready", "reason": report.reason}
-    return web.json_response(body, status=200 if report.ready else 503)
+        report = readiness.Readiness(
+            False, "the database did not answer in time", "database.unavailable"
+        )
+    body: dict[str, str] = {
+        "status": "ready" if report.ready else "not ready",
+        "reason": report.reason,
+    }
+    headers: dict[str, str] = {}
+    if report.code is not None:
+        body["code"] = report.code
+        headers["Retry-After"] = str(RETRY_AFTER_DATABASE)
+    return web.json_response(body, status=200 if report.ready else 503, headers=headers)
 
 
 def add_routes(app: web.Application) -> None:

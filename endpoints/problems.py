@@ -18,12 +18,13 @@ from aiohttp import web
 
 from axis.delivery import dead_letters
 from axis.delivery.pull import inbox
-from axis.errors import AxisError
+from axis.errors import AxisError, DatabaseUnavailable
 from axis.intake import refusals
 from axis.registry import agencies as registry
 from axis.registry import trust
 from axis.stats import deadlines
 from axis.stats import figures as stats
+from axis.storage import database
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +33,20 @@ PROBLEM_TYPE_BASE = "https://axis.example/problems/"
 
 
 class Problem(Exception):
-    def __init__(self, status: int, code: str, detail: str, title: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        title: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status = int(status)
         self.code = code
         self.detail = detail
         self.title = title or HTTPStatus(status).phrase
+        self.retry_after = retry_after
 
     def response(self) -> web.Response:
         body = {
@@ -47,11 +56,13 @@ class Problem(Exception):
             "detail": self.detail,
             "code": self.code,
         }
+        headers = {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
         return web.Response(
             status=self.status,
             body=json.dumps(body, ensure_ascii=False).encode(),
             content_type=PROBLEM_CONTENT_TYPE,
             charset="utf-8",
+            headers=headers,
         )
 
 
@@ -88,6 +99,15 @@ PROBLEMS: Mapping[type[AxisError], HTTPStatus] = {
     inbox.MessageNotFound: HTTPStatus.NOT_FOUND,
     dead_letters.DeliveryNotFound: HTTPStatus.NOT_FOUND,
     dead_letters.DeliveryNotDead: HTTPStatus.CONFLICT,
+    DatabaseUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+}
+
+# Seconds a client is asked to wait before trying again (``Retry-After``):
+# a PostgreSQL restart or a failover to the synchronous standby takes about
+# one to a few seconds, so asking for more only delays documents.
+RETRY_AFTER_DATABASE = 2
+RETRY_AFTER: Mapping[type[AxisError], int] = {
+    DatabaseUnavailable: RETRY_AFTER_DATABASE,
 }
 
 
@@ -107,7 +127,9 @@ def status_of(error: AxisError) -> HTTPStatus:
 
 def problem_for(error: AxisError) -> Problem:
     """``error`` as the problem the table maps it to."""
-    return Problem(status_of(error), error.code, error.message)
+    kind = _listed(error, RETRY_AFTER)
+    retry_after = None if kind is None else RETRY_AFTER[kind]
+    return Problem(status_of(error), error.code, error.message, retry_after=retry_after)
 
 
 def whole_number(
@@ -146,3 +168,13 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             raise
         code = "http." + HTTPStatus(error.status).phrase.lower().replace(" ", "_")
         return Problem(error.status, code, error.reason).response()
+    except Exception as error:
+        # A connection refused, reset or shut down under the request: the
+        # database is away (restart, failover), which the client may retry.
+        unavailable = database.away(error)
+        if unavailable is None:
+            raise
+        # DEBUG: one line per refused request would flood the log during a
+        # failover; the pool's reconnect warnings and /readyz say it already.
+        logger.debug("database unavailable", extra={"path": request.path, "reason": str(error)})
+        return problem_for(unavailable).response()

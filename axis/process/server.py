@@ -20,7 +20,8 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -34,6 +35,8 @@ from axis.storage import database, migrator
 logger = logging.getLogger(__name__)
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+Outcome = TypeVar("Outcome")
 
 
 def _stop_event() -> asyncio.Event:
@@ -70,7 +73,12 @@ async def run(
     """Runs until SIGINT or SIGTERM. ``worker_index`` marks a supervised child."""
     stop = _stop_event()
     async with database.database_url(settings) as url:
-        connection = await database.connect(url)
+        # A node may start before its database or during a failover: it waits
+        # (saying so once) rather than dying, and a stop signal still stops it.
+        connection = await _unless_stopped(database.connect_patiently(url), stop)
+        if connection is None:
+            logger.info("stopped before the database was reachable")
+            return
         try:
             applied = await migrator.migrate(connection)
         finally:
@@ -83,6 +91,22 @@ async def run(
             await _run_one(
                 settings, role, url, stop, worker_index or 0, print_urls=worker_index is None
             )
+
+
+async def _unless_stopped(
+    work: Coroutine[Any, Any, Outcome], stop: asyncio.Event
+) -> Outcome | None:
+    """``work``'s outcome, or None if ``stop`` is set first (``work`` is cancelled)."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait((task, stopped), return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return None
 
 
 async def _run_one(

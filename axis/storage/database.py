@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import TypeAlias
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
@@ -27,20 +28,74 @@ Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 CONNECT_TIMEOUT = 10.0
 
 
+class DatabaseAway(DatabaseUnavailable):
+    """The database cannot be reached right now; try again shortly."""
+
+    # Distinct from the generic refusal code: clients retry on this one.
+    code = "database.unavailable"
+
+
 def describe(url: str) -> str:
-    """The URL without its password, for messages and logs."""
+    """The URL without its password, for messages and logs.
+
+    Reads the host list itself: ``urlsplit(url).port`` raises on the libpq
+    multi-host form (``h1:5432,h2:5432``), the form a failover cluster uses.
+    """
     parts = urlsplit(url)
-    host = parts.hostname or "local socket"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.username or ''}@{host}{port}{parts.path}"
+    userinfo, _, hostlist = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    hosts = [host for host in hostlist.split(",") if host]
+    hosts += [host for value in parse_qs(parts.query).get("host", []) for host in value.split(",")]
+    where = ",".join(hosts) or "local socket"
+    return f"{parts.scheme}://{user}@{where}{parts.path}"
 
 
-def _unavailable(url: str, error: BaseException) -> DatabaseUnavailable:
+def _unavailable(url: str, error: BaseException) -> DatabaseAway:
     reason = str(error).strip() or type(error).__name__
-    return DatabaseUnavailable(f"The database at {describe(url)} cannot be reached: {reason}.")
+    return DatabaseAway(f"The database at {describe(url)} cannot be reached: {reason}.")
 
 
-_CONNECT_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+_CONNECT_ERRORS = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.TargetServerAttributeNotMatched,
+)
+
+# What a query or a connection attempt raises while the database is away:
+# refused or reset connections, a server shutting down or starting up
+# (57P01-57P03), a connection that died under the query, no host of a
+# multi-host URL accepting writes yet, or a standby reached before promotion.
+_AWAY_ERRORS = (
+    OSError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.ReadOnlySQLTransactionError,
+    # Includes TargetServerAttributeNotMatched, and the "cannot switch to
+    # state" protocol error asyncpg raises on a connection cut mid-query.
+    asyncpg.exceptions.InternalClientError,
+)
+
+
+def away(error: BaseException) -> DatabaseAway | None:
+    """``error`` as :class:`DatabaseAway` if it means the database is away, else None.
+
+    Follows the chain of causes: asyncpg reports a connection cut under a
+    transaction as an ``InterfaceError`` raised while handling the real one.
+    """
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, DatabaseAway):
+            return cause
+        if isinstance(cause, DatabaseUnavailable):
+            return DatabaseAway(cause.message)
+        if isinstance(cause, _AWAY_ERRORS):
+            reason = str(cause).strip() or type(cause).__name__
+            return DatabaseAway(f"The database cannot be reached: {reason}.")
+        context = None if cause.__suppress_context__ else cause.__context__
+        cause = cause.__cause__ or context
+    return None
 
 
 async def configure_connection(connection: Connection) -> None:
@@ -70,6 +125,64 @@ async def connect(url: str) -> asyncpg.Connection[asyncpg.Record]:
         raise _unavailable(url, error) from error
     await configure_connection(connection)
     return connection
+
+
+class _AwayInOneLine(logging.Filter):
+    """asyncpg's pool logs a traceback each time it fails to reconnect; while the
+    database is away that is expected, so it becomes one line with the reason."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and away(error) is not None:
+            record.msg = f"{record.getMessage()} (the database is away: {error})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+logging.getLogger("asyncpg.pool").addFilter(_AwayInOneLine())
+
+# Waits between attempts while the database is away at start: quick at first
+# (a restart takes about a second), then no more often than every 10 s.
+FIRST_RETRY = 0.5
+LONGEST_RETRY = 10.0
+
+
+async def connect_patiently(url: str) -> asyncpg.Connection[asyncpg.Record]:
+    """Connects, waiting as long as it takes while the database is away.
+
+    Says so once, with the reason, then retries quietly with backoff; a node
+    started before its database (or during a failover) comes up when it does.
+    """
+    started = time.monotonic()
+    delay = FIRST_RETRY
+    waiting = False
+    while True:
+        try:
+            connection = await connect(url)
+        except DatabaseUnavailable as error:
+            # A wrong password or database name will not mend by waiting.
+            if away(error.__cause__ or error) is None or error.__cause__ is None:
+                raise
+            if not waiting:
+                logger.warning(
+                    "waiting for the database: %s Retrying with backoff (up to every %.0f s).",
+                    error.message,
+                    LONGEST_RETRY,
+                    extra={"database": describe(url)},
+                )
+                waiting = True
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, LONGEST_RETRY)
+            continue
+        if waiting:
+            logger.info(
+                "the database is reachable after %.1f s",
+                time.monotonic() - started,
+                extra={"database": describe(url)},
+            )
+        return connection
 
 
 async def create_pool(url: str, size: int) -> Pool:
