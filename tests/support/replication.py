@@ -43,7 +43,7 @@ def _system_user() -> str | None:
     """The user the servers run as: ourselves, or ``pgserver`` when we are root."""
     if os.geteuid() != 0:
         return None
-    from pgserver.utils import ensure_user_exists  # type: ignore[import-not-found]
+    from pgserver.utils import ensure_user_exists
 
     ensure_user_exists("pgserver")
     return "pgserver"
