@@ -24,9 +24,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import psutil
 
-from tests.support.processes import free_port
+from axis.registry.agencies import AgencyCredentials
+from axis.runtime import open_runtime
+from axis.settings import Settings
+from axis.storage import database, migrator
+from tests.support.agencies import register_agency
+from tests.support.processes import TEST_SECRET_KEY, free_port
 
 STANDBY_NAME = "axis_standby"
 DATABASE = "axis"
@@ -233,3 +239,35 @@ class ReplicatedPair:
             with contextlib.suppress(AssertionError):
                 member.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+async def prepare_exchange(url: str, sender: str, recipient: str) -> AgencyCredentials:
+    """Migrates the database at ``url`` and registers ``sender`` and ``recipient``."""
+    connection = await database.connect(url)
+    try:
+        await migrator.migrate(connection)
+    finally:
+        await connection.close()
+    pool = await database.create_pool(url, 2)
+    try:
+        runtime = open_runtime(Settings(database_url=url, secret_key=TEST_SECRET_KEY), pool)
+        credentials = await register_agency(runtime, sender)
+        await register_agency(runtime, recipient)
+        await runtime.close()
+    finally:
+        await pool.close()
+    return credentials
+
+
+async def stored_documents(url: str, sender: str) -> dict[str, tuple[int, str]]:
+    """Each document id ``sender`` has stored: (how many copies, the first message id)."""
+    connection = await asyncpg.connect(url)
+    try:
+        rows = await connection.fetch(
+            "SELECT document_id, count(*) AS copies, min(id) AS id FROM messages"
+            " WHERE sender_id = $1 GROUP BY document_id",
+            sender,
+        )
+    finally:
+        await connection.close()
+    return {row["document_id"]: (row["copies"], row["id"]) for row in rows}

@@ -76,18 +76,19 @@ async def test_a_rolling_restart_under_submission_loses_nothing(
     nodes = [await start(0, 0), await start(1, 0)]
     submission = ContinuousSubmission([n.base_url for n in nodes], sender.secret, _signed).start()
     stopped: list[ServerProcess] = []
+
+    async def steady() -> None:
+        target = len(submission.outcomes.accepted) + STEADY
+        await eventually(lambda: len(submission.outcomes.accepted) >= target, timeout=60)
+
     try:
         for index in (0, 1):
-            mark = len(submission.outcomes.accepted)
-            await eventually(
-                lambda mark=mark: len(submission.outcomes.accepted) >= mark + STEADY, timeout=60
-            )
+            await steady()
             old = nodes[index]
             assert await asyncio.to_thread(old.stop, signal.SIGTERM) == 0
             stopped.append(old)
             nodes[index] = await start(index, 1)
-        mark = len(submission.outcomes.accepted)
-        await eventually(lambda: len(submission.outcomes.accepted) >= mark + STEADY, timeout=60)
+        await steady()
     finally:
         outcomes = await submission.stop()
         for node in nodes:

@@ -17,24 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
-import asyncpg
 import pytest
 
 from axis.registry.agencies import AgencyCredentials
-from axis.runtime import open_runtime
-from axis.settings import Settings
-from axis.storage import database, migrator
 from signing import sign
-from tests.support.agencies import credential_for, register_agency
+from tests.support.agencies import credential_for
 from tests.support.envelopes import document
 from tests.support.processes import (
-    TEST_SECRET_KEY,
     ContinuousSubmission,
     ServerProcess,
     SubmissionOutcomes,
     start_server,
 )
-from tests.support.replication import ReplicatedPair
+from tests.support.replication import ReplicatedPair, prepare_exchange, stored_documents
 from tests.support.waiting import eventually
 
 SENDER = "000.00.00.G61"
@@ -62,30 +57,13 @@ class Cluster:
         return ContinuousSubmission([node.base_url], self.sender.secret, self.signed_document)
 
 
-async def _prepare(pair: ReplicatedPair) -> AgencyCredentials:
-    connection = await database.connect(pair.url)
-    try:
-        await migrator.migrate(connection)
-    finally:
-        await connection.close()
-    pool = await database.create_pool(pair.url, 2)
-    try:
-        runtime = open_runtime(Settings(database_url=pair.url, secret_key=TEST_SECRET_KEY), pool)
-        sender = await register_agency(runtime, SENDER)
-        await register_agency(runtime, RECIPIENT)
-        await runtime.close()
-    finally:
-        await pool.close()
-    return sender
-
-
 @pytest.fixture
 async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
     # Not under tmp_path: PostgreSQL's socket path must stay under ~100 bytes.
     pair = ReplicatedPair(Path(tempfile.mkdtemp(prefix="axis-pair-")))
     try:
         await asyncio.to_thread(pair.start)
-        yield Cluster(pair, await _prepare(pair), tmp_path)
+        yield Cluster(pair, await prepare_exchange(pair.url, SENDER, RECIPIENT), tmp_path)
     finally:
         await asyncio.to_thread(pair.stop)
 
@@ -99,16 +77,7 @@ async def _accepted_past(submission: ContinuousSubmission, count: int) -> None:
 
 
 async def _stored_exactly_once(url: str, outcomes: SubmissionOutcomes) -> None:
-    connection = await asyncpg.connect(url)
-    try:
-        rows = await connection.fetch(
-            "SELECT document_id, count(*) AS copies, min(id) AS id FROM messages"
-            " WHERE sender_id = $1 GROUP BY document_id",
-            SENDER,
-        )
-    finally:
-        await connection.close()
-    stored = {row["document_id"]: (row["copies"], row["id"]) for row in rows}
+    stored = await stored_documents(url, SENDER)
     assert outcomes.failures == []
     missing = set(outcomes.accepted) - set(stored)
     assert not missing, f"{len(missing)} accepted documents lost"
