@@ -204,6 +204,10 @@ class ReplicatedPair:
             ),
             # Once promoted it is the only member: it must not wait for a standby.
             "synchronous_standby_names": "''",
+            # After the primary restarts, its commits wait until the standby
+            # streams again; the default 5 s between reconnection attempts
+            # would hold intake that long.
+            "wal_retrieve_retry_interval": "'500ms'",
         }
         with (standby.data / "postgresql.auto.conf").open("a") as conf:
             conf.writelines(f"{name} = {value}\n" for name, value in settings.items())
