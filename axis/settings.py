@@ -8,6 +8,7 @@ README's configuration table can be checked against this list.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -41,6 +42,9 @@ class Settings:
     receipt_deadline_working_days: int = 1
     public_holidays: tuple[str, ...] = DEFAULT_HOLIDAYS
     stats_refresh_seconds: float = 60.0
+    rate_limit_source_per_minute: int = 600
+    rate_limit_agency_per_minute: int = 6000
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -115,6 +119,16 @@ def _non_empty(text: str) -> str:
     return text
 
 
+def _addresses(text: str) -> tuple[str, ...]:
+    values = tuple(part.strip() for part in text.split(",") if part.strip())
+    for value in values:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError(f"must be IP addresses separated by commas, not {value!r}") from None
+    return values
+
+
 def _path_prefix(text: str) -> str:
     value = "/" + text.strip().strip("/")
     if value == "/":
@@ -160,6 +174,21 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("public_holidays", parse_holidays, "non-working days: MM-DD or YYYY-MM-DD, commas"),
     SettingSpec("stats_refresh_seconds", _seconds, "how often the statistics facts are refreshed"),
+    SettingSpec(
+        "rate_limit_source_per_minute",
+        _integer(1, 10_000_000),
+        "requests per minute one address may make without agency credentials (fleet-wide)",
+    ),
+    SettingSpec(
+        "rate_limit_agency_per_minute",
+        _integer(1, 10_000_000),
+        "requests per minute of an agency without its own allowance (fleet-wide)",
+    ),
+    SettingSpec(
+        "trusted_proxies",
+        _addresses,
+        "reverse proxies whose X-Forwarded-For names the source address, commas",
+    ),
 )
 
 _SPEC_BY_NAME = {spec.name: spec for spec in SETTINGS}

@@ -6,8 +6,11 @@ status rules, the rows themselves) is done by the group committer, which
 writes concurrent submissions in one transaction per batch. A caller hears
 about its message only after the commit that stored it.
 
-Every refusal is recorded (a ``refusals`` row and an audit entry), through
-the same group committer so recording stays cheap under load.
+Every refusal of a known agency is recorded (a ``refusals`` row and an audit
+entry), through the same group committer so recording stays cheap under
+load. A refusal before any agency is known (no or wrong credentials) is only
+counted and sampled (:mod:`axis.intake.door`): strangers must not be able to
+make the axis write for them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import asyncpg
 
 import signing
 from axis import metrics
+from axis.intake.door import DoorRefusals
 from axis.intake.message_ids import new_message_id
 from axis.intake.records import Accepted, Checked, CheckedDocument, CheckedStatus
 from axis.intake.refusals import (
@@ -90,6 +94,7 @@ class Intake:
         self._committer: GroupCommitter[Item, Outcome] = GroupCommitter(
             pool, write_batch, batch_size=batch_size, urgency=_urgency
         )
+        self.door = DoorRefusals(pool)
 
     @property
     def max_message_bytes(self) -> int:
@@ -97,6 +102,7 @@ class Intake:
 
     async def close(self) -> None:
         await self._committer.close()
+        await self.door.close()
 
     async def refuse(
         self,
@@ -105,8 +111,17 @@ class Intake:
         data: bytes | None = None,
         *,
         received_via: ReceivedVia = ReceivedVia.API,
+        source: str = "",
     ) -> RefusalT:
-        """Records a refusal decided outside intake (auth, size) and returns it to raise."""
+        """Records a refusal decided outside intake (auth, size) and returns it to raise.
+
+        Without an agency (``organ_id`` None) the refusal is counted and
+        sampled at the door, not written to ``refusals`` and the audit chain.
+        """
+        if organ_id is None:
+            metrics.record_refused(refusal.code)
+            self.door.note(refusal, received_via, source)
+            return refusal
         await self._record(organ_id, refusal, data, received_via)
         return refusal
 
