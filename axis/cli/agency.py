@@ -203,7 +203,9 @@ def _allowance(text: str) -> int | None:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number or 'default', not {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number or 'default', not {text!r}"
+        ) from None
     if not 1 <= value <= allowances.MAX_REQUESTS_PER_MINUTE:
         raise argparse.ArgumentTypeError(
             f"must be from 1 to {allowances.MAX_REQUESTS_PER_MINUTE}, not {value}"
