@@ -51,6 +51,7 @@ async def authenticated_agency(request: web.Request) -> Agency:
     if not agency.active:
         raise AgencySuspended(agency.organ_id)
     rate_limits.identified(request)
+    rate_limits.proved(token)
     await rate_limits.check_agency(request, agency.organ_id)
     return agency
 

@@ -5,8 +5,10 @@ Two allowances, both per minute and fleet-wide (``axis.storage.rate_windows``):
 - a **source address** may make ``AXIS_RATE_LIMIT_SOURCE_PER_MINUTE``
   requests that prove no one: no agency secret, no operator token, no
   signed-in session. Those are what a stranger can send, so a flood of them
-  stops at the door (before authentication's database look-up) while
-  agencies behind a shared address are not held back by each other;
+  stops at the door (before authentication's database look-up). An agency
+  behind a flooded address keeps working if its token proved it lately
+  (a bounded set of token digests); a VXP caller there does not (its HMAC
+  is checked inside the VXP service);
 - an **agency** may make ``AXIS_RATE_LIMIT_AGENCY_PER_MINUTE`` requests, or
   its own allowance (``axis agency set --requests-per-minute``), checked
   when its credentials are (``endpoints.authentication``).
@@ -19,8 +21,10 @@ FAIL`` and ``ErrorCode: 429``; pages get a short text. ``/healthz``,
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -33,6 +37,30 @@ from endpoints.problems import Problem
 # Set on a request once it proved who sent it (agency, operator, session).
 IDENTIFIED = web.RequestKey("axis_identified", bool)
 _UNLIMITED = ("/healthz", "/readyz", "/metrics")
+
+
+# Digests of bearer tokens that proved an agency lately: an agency behind an
+# address a stranger floods keeps working without costing a look-up per try.
+_RECENT_TOKENS_KEPT = 10_000
+_recent_tokens: OrderedDict[bytes, None] = OrderedDict()
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()
+
+
+def proved(token: str) -> None:
+    """Remembers that ``token`` proved an agency (called by authentication)."""
+    digest = _digest(token)
+    _recent_tokens[digest] = None
+    _recent_tokens.move_to_end(digest)
+    while len(_recent_tokens) > _RECENT_TOKENS_KEPT:
+        _recent_tokens.popitem(last=False)
+
+
+def _carries_a_proven_token(request: web.Request) -> bool:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and _digest(token.strip()) in _recent_tokens
 
 
 class RateLimited(Exception):
@@ -122,7 +150,7 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
     runtime = request.app[RUNTIME]
     key = "source:" + source_of(request)
     wait = runtime.rate_counts.wait_for(key, runtime.settings.rate_limit_source_per_minute)
-    if wait is not None:
+    if wait is not None and not _carries_a_proven_token(request):
         return too_many(request, RateLimited("source", wait))
     response: web.StreamResponse | None = None
     try:
