@@ -153,7 +153,7 @@ async def _failed(pool: Pool, username: str, source: str, *, unknown: bool) -> N
     """Counts a failure of (username, source) and raises; unknown names are counted alike."""
     detail = {"from": source, **({"reason": "unknown"} if unknown else {})}
     async with pool.acquire() as connection, connection.transaction():
-        failures, wait = await connection.fetchrow(
+        recorded = await connection.fetchrow(
             sql.query("sign_in_record_failure"),
             username,
             source,
@@ -161,6 +161,8 @@ async def _failed(pool: Pool, username: str, source: str, *, unknown: bool) -> N
             FIRST_WAIT_SECONDS,
             float(LOCK_SECONDS),
         )
+        assert recorded is not None  # an upsert always answers its row
+        failures, wait = recorded["failures"], recorded["wait"]
         if failures == 1:
             await connection.execute(sql.query("sign_in_forget_old"))
         entries = [audit.AuditEntry(username, AuditAction.USER_SIGN_IN_FAILED, username, detail)]
