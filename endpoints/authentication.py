@@ -13,7 +13,7 @@ from aiohttp import web
 
 from axis.intake.refusals import Forbidden, Unauthenticated
 from axis.registry.agencies import Agency
-from endpoints import rate_limits
+from endpoints import client_certificates, rate_limits
 from endpoints.keys import RUNTIME
 
 
@@ -50,6 +50,7 @@ async def authenticated_agency(request: web.Request) -> Agency:
         raise Unauthenticated("The bearer secret does not belong to any agency.")
     if not agency.active:
         raise AgencySuspended(agency.organ_id)
+    await client_certificates.bind(request, agency)
     rate_limits.identified(request)
     rate_limits.proved(token)
     await rate_limits.check_agency(request, agency.organ_id)
