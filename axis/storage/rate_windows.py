@@ -110,6 +110,11 @@ class FleetCounters:
             return
         start, counts = self._window_start, self._local
         self._local = Counter()
+        first_of_window = not self._fleet
+        # Until the fleet's totals come back, this node's own counts stand in
+        # for them: nothing is admitted twice while the statement runs.
+        for key, count in counts.items():
+            self._fleet[key] = self._fleet.get(key, 0) + count
         window_start = datetime.fromtimestamp(start, UTC)
         try:
             async with self._pool.acquire() as connection:
@@ -119,7 +124,7 @@ class FleetCounters:
                     list(counts),
                     list(counts.values()),
                 )
-                if not self._fleet:
+                if first_of_window:
                     # First flush of a window: the finished ones can go.
                     await connection.execute(sql.query("rate_windows_prune"), window_start)
         except Exception as error:  # fail open, see the module's note
