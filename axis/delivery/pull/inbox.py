@@ -160,7 +160,7 @@ async def page(
     rank, after = _cursor_value(cursor)
     kinds = list(KINDS) if kind is None else [kind]
     rows = await pool.fetch(sql.query("inbox_page"), organ_id, kinds, rank, after, limit)
-    copies = await _copies(pool, organ_id, [row["id"] for row in rows if row["kind"] == "edoc"])
+    copies = await copy_states(pool, organ_id, [row["id"] for row in rows if row["kind"] == "edoc"])
     items = tuple(
         InboxItem(
             id=row["id"],
@@ -183,8 +183,9 @@ async def page(
     return InboxPage(items, next_cursor)
 
 
-async def _copies(pool: Pool, organ_id: str, message_ids: list[str]) -> dict[str, CopyState]:
-    """The listed documents that later documents revoked, replaced or updated for us."""
+async def copy_states(pool: Pool, organ_id: str, message_ids: list[str]) -> dict[str, CopyState]:
+    """Of ``message_ids``, the documents whose copy for ``organ_id`` later documents
+    revoked, replaced or updated (absent: untouched)."""
     if not message_ids:
         return {}
     rows = await pool.fetch(sql.query("inbox_acted_on"), message_ids, organ_id)
