@@ -13,7 +13,12 @@
     recipients.forEach(function (r) {
       var tr = document.createElement("tr");
       tr.setAttribute("data-recipient", r.recipient_id);
-      tr.appendChild(text("td", r.recipient_name + " (" + r.recipient_id + ")"));
+      var who = text("td", r.recipient_name + " (" + r.recipient_id + ")");
+      (r.acted ? r.acted.marks : []).forEach(function (mark) {
+        who.appendChild(document.createTextNode(" "));
+        who.appendChild(text("span", mark.name, "chip acted"));
+      });
+      tr.appendChild(who);
       var state = document.createElement("td");
       state.appendChild(text("span", r.transport_state_name, "chip state-" + r.transport_state));
       tr.appendChild(state);
