@@ -25,11 +25,13 @@ from endpoints import (
 )
 from endpoints.keys import RUNTIME
 from endpoints.problems import problem_middleware
+from endpoints.rate_limits import rate_limit_middleware
 
 
 def build_application(runtime: Runtime) -> web.Application:
     app = web.Application(
-        client_max_size=runtime.settings.max_message_bytes, middlewares=[problem_middleware]
+        client_max_size=runtime.settings.max_message_bytes,
+        middlewares=[problem_middleware, rate_limit_middleware],
     )
     app[RUNTIME] = runtime
     client_certificates.install(app)
