@@ -41,6 +41,7 @@ class Settings:
     receipt_deadline_working_days: int = 1
     public_holidays: tuple[str, ...] = DEFAULT_HOLIDAYS
     stats_refresh_seconds: float = 60.0
+    seal_key_file: Path | None = None
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -160,6 +161,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("public_holidays", parse_holidays, "non-working days: MM-DD or YYYY-MM-DD, commas"),
     SettingSpec("stats_refresh_seconds", _seconds, "how often the statistics facts are refreshed"),
+    SettingSpec(
+        "seal_key_file",
+        Path,
+        "Ed25519 key (PKCS#8 PEM) that seals unsigned envelopes of agencies in transition "
+        "(default: seal.key in the data folder; required with an external database)",
+    ),
 )
 
 _SPEC_BY_NAME = {spec.name: spec for spec in SETTINGS}

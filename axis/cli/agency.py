@@ -1,4 +1,5 @@
-"""``axis agency``: register agencies, list and show them, suspend, add certificates.
+"""``axis agency``: register agencies, list and show them, suspend, add certificates,
+and let an agency that cannot sign yet in for a while (``--transition-until``).
 
 Every command applies pending migrations first (harmless when up to date),
 so a fresh data folder works without a separate ``axis migrate``.
@@ -10,11 +11,14 @@ import argparse
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from axis.cli.options import add_database_options, add_json_option, settings_from
 from axis.errors import CommandError
+from axis.intake.sealing import seal_key_for
+from axis.registry import transition
 from axis.registry.agencies import AgencyCertificate, Registry
 from axis.registry.secret_box import secret_box_for
 from axis.settings import Settings
@@ -75,7 +79,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add.add_argument("--endpoint", metavar="URL", help="push endpoint (without it: pull)")
     add.add_argument("--legacy-sha1", action="store_true", help="accept RSA-SHA1 signatures")
     add.add_argument("--system-id", metavar="ID", help="VXP systemId (default: the OrganId)")
+    _add_transition_option(add)
     add.set_defaults(handler=_add)
+
+    change_policy = commands.add_parser(
+        "set", help="change an agency's policy: the transition to signed envelopes"
+    )
+    change_policy.add_argument("organ_id", metavar="ORGAN_ID")
+    policy = change_policy.add_mutually_exclusive_group(required=True)
+    _add_transition_option(policy)
+    policy.add_argument(
+        "--no-transition",
+        action="store_true",
+        help="end the transition now: unsigned envelopes are refused from now on",
+    )
+    change_policy.set_defaults(handler=_set_policy)
 
     listing = commands.add_parser("list", help="list agencies in OrganId order")
     listing.add_argument("--parent", metavar="ORGAN_ID")
@@ -102,14 +120,46 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cert_add.add_argument("pem", metavar="PEM")
     cert_add.set_defaults(handler=_cert_add)
 
-    for parser in (add, listing, show, cert_add, *changes):
+    for parser in (add, change_policy, listing, show, cert_add, *changes):
         add_database_options(parser)
         add_json_option(parser)
 
 
+def _transition_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD, not {text!r}") from None
+
+
+def _add_transition_option(parser: argparse.ArgumentParser | argparse._ActionsContainer) -> None:
+    parser.add_argument(
+        "--transition-until",
+        type=_transition_date,
+        metavar="DATE",
+        help="accept envelopes without an XML signature through DATE (YYYY-MM-DD, inclusive), "
+        "sealed by the axis and shown as unsigned; off by default",
+    )
+
+
+def _check_until(until: date | None) -> None:
+    if until is not None and until < transition.today():
+        raise CommandError(f"The transition end date {until.isoformat()} is already past.")
+
+
+async def _let_in(settings: Settings, pool: Pool, organ_id: str, until: date) -> None:
+    _check_until(until)
+    # Refused now, not at the agency's first envelope: without a seal key the
+    # axis could not seal what the policy lets in.
+    seal_key_for(settings)
+    await transition.set_transition(pool, organ_id, until)
+
+
 async def _add(args: argparse.Namespace) -> int:
     certificates = [read_file(path, "certificate") for path in args.cert]
-    async with open_registry(args) as registry:
+    _check_until(args.transition_until)
+    async with open_pool(args) as (settings, pool):
+        registry = Registry(pool, secret_box_for(settings))
         credentials = await registry.add(
             args.organ_id,
             args.name,
@@ -119,11 +169,15 @@ async def _add(args: argparse.Namespace) -> int:
             system_id=args.system_id,
             certificates=certificates,
         )
+        if args.transition_until is not None:
+            await _let_in(settings, pool, args.organ_id, args.transition_until)
     shown = {
         "organ_id": credentials.organ_id,
         "system_id": credentials.system_id,
         "secret": credentials.secret,
     }
+    if args.transition_until is not None:
+        shown["transition_until"] = args.transition_until.isoformat()
     if args.json:
         print(json.dumps(shown))
     else:
@@ -154,11 +208,39 @@ async def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _set_policy(args: argparse.Namespace) -> int:
+    async with open_pool(args) as (settings, pool):
+        await Registry(pool, secret_box_for(settings)).require(args.organ_id)
+        if args.no_transition:
+            await transition.clear_transition(pool, args.organ_id)
+            until = None
+        else:
+            until = args.transition_until
+            await _let_in(settings, pool, args.organ_id, until)
+    shown = {"organ_id": args.organ_id, "transition_until": until and until.isoformat()}
+    if args.json:
+        print(json.dumps(shown))
+    elif until is None:
+        print(f"{args.organ_id} must sign: envelopes without an XML signature are refused")
+    else:
+        print(
+            f"{args.organ_id} may send envelopes without an XML signature through "
+            f"{until.isoformat()}; the axis seals them and shows them as unsigned"
+        )
+    return 0
+
+
 async def _show(args: argparse.Namespace) -> int:
-    async with open_registry(args) as registry:
+    async with open_pool(args) as (settings, pool):
+        registry = Registry(pool, secret_box_for(settings))
         agency = await registry.require(args.organ_id)
         certificates = await registry.certificates(args.organ_id)
-    shown = {**agency.as_json(), "certificates": [certificate_json(c) for c in certificates]}
+        policy = await transition.transition_of(pool, args.organ_id)
+    shown = {
+        **agency.as_json(),
+        "transition_until": None if policy is None else policy.until.isoformat(),
+        "certificates": [certificate_json(c) for c in certificates],
+    }
     if args.json:
         print(json.dumps(shown, ensure_ascii=False))
         return 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from axis.delivery.pull.inbox import MessageNotFound
+from axis.delivery.pull.inbox import MessageNotFound, signature_field
 from axis.storage import sql
 from axis.storage.database import Pool
 from envelope import StatusCode
@@ -42,6 +42,7 @@ async def tracking(pool: Pool, message_id: str, organ_id: str) -> dict[str, Any]
         deliveries = await connection.fetch(sql.query("tracking_deliveries"), message_id)
         statuses = await connection.fetch(sql.query("tracking_statuses"), message_id)
         acting = await connection.fetch(sql.query("tracking_acting_documents"), message_id)
+        seal = await connection.fetchval(sql.query("tracking_seal"), message_id)
         acts_on = None
         if message["acts_on_message_id"] is not None:
             target = await connection.fetchrow(
@@ -89,6 +90,7 @@ async def tracking(pool: Pool, message_id: str, organ_id: str) -> dict[str, Any]
         "business_type": _BUSINESS_NAMES.get(message["business_type"] or 0, "new")
         if message["kind"] == "edoc"
         else None,
+        "signature": signature_field(seal),
         "recipients": recipients,
         "acts_on": acts_on,
         "acted_on_by": [

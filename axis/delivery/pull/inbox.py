@@ -52,6 +52,8 @@ class InboxItem:
     received_at: datetime
     size: int
     sha256: str
+    # The axis's seal (a JWS) when the sender was in transition and did not sign.
+    seal: str | None = None
 
     def body(self) -> dict[str, Any]:
         return {
@@ -65,7 +67,15 @@ class InboxItem:
             "received_at": self.received_at.isoformat(),
             "size": self.size,
             "sha256": self.sha256,
+            "signature": signature_field(self.seal),
         }
+
+
+def signature_field(seal: str | None) -> dict[str, Any]:
+    """How a message is vouched for: its sender's XML signature, or the axis's seal."""
+    if seal is None:
+        return {"state": "signed"}
+    return {"state": "sealed", "seal": seal}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +113,15 @@ def _cursor_value(cursor: str | None) -> tuple[int, int]:
     return -int(priority), int(delivery_id)
 
 
+async def seals_of(pool: Pool, message_ids: list[str]) -> dict[str, str]:
+    """The seals of those messages that have one (agencies in transition): rare, so
+    looked up apart rather than joined into every page."""
+    if not message_ids:
+        return {}
+    rows = await pool.fetch(sql.query("seal_of_messages"), message_ids)
+    return {row["message_id"]: row["seal"] for row in rows}
+
+
 async def page(
     pool: Pool,
     organ_id: str,
@@ -115,6 +134,7 @@ async def page(
     rank, after = _cursor_value(cursor)
     kinds = list(KINDS) if kind is None else [kind]
     rows = await pool.fetch(sql.query("inbox_page"), organ_id, kinds, rank, after, limit)
+    seals = await seals_of(pool, [row["id"] for row in rows])
     items = tuple(
         InboxItem(
             id=row["id"],
@@ -127,6 +147,7 @@ async def page(
             received_at=row["accepted_at"],
             size=row["size"],
             sha256=bytes(row["sha256"]).hex(),
+            seal=seals.get(row["id"]),
         )
         for row in rows
     )
