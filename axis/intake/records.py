@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -44,6 +44,15 @@ class Signed:
     seal: Seal | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ActingTarget:
+    """A document a revocation, update or replacement acts on, by its DocumentId, and the
+    recipients whose copies it acts on."""
+
+    document_id: str
+    recipients: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckedDocument(Signed):
     """A document whose recipients exist and are active; ``routes`` says how each gets it."""
@@ -55,10 +64,20 @@ class CheckedDocument(Signed):
     code_notation: str
     priority: int
     business_type: int | None
-    # The DocumentId of the document a revocation, update or replacement acts on.
-    acts_on_document_id: str | None
     due_date: date | None
     routes: tuple[tuple[str, DeliveryMode], ...]
+    # What a revocation, update or replacement acts on; empty for a new document.
+    acts_on: tuple[ActingTarget, ...] = ()
+    # Its own DocumentId is that of a document it acts on (so it is no conflict).
+    repeats_acted_on: bool = False
+    # Older callers name one document acted on by its DocumentId; it becomes ``acts_on``.
+    acts_on_document_id: InitVar[str | None] = None
+
+    def __post_init__(self, acts_on_document_id: str | None) -> None:
+        if acts_on_document_id is not None and not self.acts_on:
+            recipients = tuple(recipient for recipient, _ in self.routes)
+            target = ActingTarget(acts_on_document_id, recipients)
+            object.__setattr__(self, "acts_on", (target,))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
