@@ -18,7 +18,19 @@ from tests.support.processes import free_port
 from tests.support.vxp_client import VxpService
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-PLACEHOLDER = (SAMPLES / "document-new-placeholder-signature.edxml").read_bytes()
+
+
+def _with_placeholder_signature(data: bytes) -> bytes:
+    """The shape today's agency systems write: a ``Signature`` in the edXML namespace,
+    with a placeholder value, as the last child of edXMLHeader."""
+    end = b"</edXML:edXMLHeader>"
+    placeholder = b"<edXML:Signature><edXML:SignatureValue>PLACEHOLDER</edXML:SignatureValue>"
+    assert data.count(end) == 1
+    return data.replace(end, placeholder + b"</edXML:Signature>" + end)
+
+
+# A new document from G22 to H41 and H53, as those systems send it.
+PLACEHOLDER = _with_placeholder_signature((SAMPLES / "document-new-unsigned.edxml").read_bytes())
 SENDER, FIRST, SECOND = "000.00.00.G22", "000.00.00.H41", "000.00.00.H53"
 EDOC = {"from": SENDER, "servicetype": "eDoc", "messagetype": "edoc", "to": [FIRST, SECOND]}
 

@@ -18,9 +18,19 @@ from signing.seal import SEALED_ALGORITHM, SealKey, SealMismatch, verify_seal
 from tests.support.envelopes import Broker, document, document_id_of, open_broker, status
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-# A new document in the shape today's agency systems write: the Signature in the
-# edXML namespace with a placeholder value (From G22 to H41 and H53).
-PLACEHOLDER = (SAMPLES / "document-new-placeholder-signature.edxml").read_bytes()
+
+
+def _with_placeholder_signature(data: bytes) -> bytes:
+    """The shape today's agency systems write: a ``Signature`` in the edXML namespace,
+    with a placeholder value, as the last child of edXMLHeader."""
+    end = b"</edXML:edXMLHeader>"
+    placeholder = b"<edXML:Signature><edXML:SignatureValue>PLACEHOLDER</edXML:SignatureValue>"
+    assert data.count(end) == 1
+    return data.replace(end, placeholder + b"</edXML:Signature>" + end)
+
+
+# A new document from G22 to H41 and H53, as those systems send it.
+PLACEHOLDER = _with_placeholder_signature((SAMPLES / "document-new-unsigned.edxml").read_bytes())
 SENDER = "000.00.00.G22"
 NGHE_AN = "000.00.00.H41"
 TAY_NINH = "000.00.00.H53"
