@@ -3,13 +3,20 @@
 A claim is a lease: ``lease_owner`` and ``lease_expires_at`` on the row.
 Claims are taken with ``FOR UPDATE SKIP LOCKED``, so any number of workers
 in any number of processes share the work; a crashed worker's claims are
-due again once their lease expires. Outcomes only touch rows still leased
-by their worker, so a late answer never overwrites another worker's work.
+due again once their lease expires, or at once when its node stops beating
+(:mod:`axis.fleet`). Outcomes only touch rows still leased by their worker,
+so a late answer never overwrites another worker's work.
+
+Leased rows are the pushes in flight, so an endpoint's free slots are its
+limit less its leased rows, counted in the claim itself: the limit holds
+across every node. A claim first locks the endpoints' rows (skipping those
+another node is claiming for at that moment), then counts and leases in a
+second statement, whose snapshot sees every lease committed before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,23 +55,24 @@ class ClaimRequest:
     lease_seconds: float
     limit: int
     oldest_first: bool
-    # Endpoints whose free slots differ from ``default_slots`` (busy or open).
-    endpoint_slots: Mapping[str, int]
-    default_slots: int
+    # Pushes in flight at one endpoint, counted across the fleet.
+    endpoint_limit: int
 
 
 async def claim(pool: Pool, request: ClaimRequest) -> list[Claim]:
-    endpoints = list(request.endpoint_slots)
-    rows = await pool.fetch(
-        sql.query("delivery_claim"),
-        request.owner,
-        request.lease_seconds,
-        request.limit,
-        request.oldest_first,
-        endpoints,
-        [request.endpoint_slots[endpoint] for endpoint in endpoints],
-        request.default_slots,
-    )
+    async with pool.acquire() as connection, connection.transaction():
+        locked = await connection.fetch(sql.query("delivery_lock_endpoints"))
+        if not locked:
+            return []
+        rows = await connection.fetch(
+            sql.query("delivery_claim"),
+            request.owner,
+            request.lease_seconds,
+            request.limit,
+            request.oldest_first,
+            [row["endpoint_url"] for row in locked],
+            request.endpoint_limit,
+        )
     return [
         Claim(
             delivery_id=row["id"],
@@ -132,10 +140,6 @@ async def record(pool: Pool, owner: str, outcomes: Sequence[Outcome], budget_sec
 
 async def release(pool: Pool, owner: str) -> None:
     await pool.execute(sql.query("delivery_release_leases"), owner)
-
-
-async def postpone_endpoint(pool: Pool, endpoint_url: str, seconds: float) -> None:
-    await pool.execute(sql.query("delivery_postpone_endpoint"), endpoint_url, seconds)
 
 
 async def next_due_in(pool: Pool) -> float | None:
