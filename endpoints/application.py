@@ -17,6 +17,7 @@ from endpoints import (
     api_agencies,
     api_messages,
     api_stats,
+    client_certificates,
     health,
     metrics,
     openapi,
@@ -32,6 +33,7 @@ def build_application(runtime: Runtime) -> web.Application:
         client_max_size=runtime.settings.max_message_bytes, middlewares=[problem_middleware]
     )
     app[RUNTIME] = runtime
+    client_certificates.install(app)
     health.add_routes(app)
     api_agencies.add_routes(app)
     admin_agencies.add_routes(app)

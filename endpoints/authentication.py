@@ -13,6 +13,7 @@ from aiohttp import web
 
 from axis.intake.refusals import Forbidden, Unauthenticated
 from axis.registry.agencies import Agency
+from endpoints import client_certificates
 from endpoints.keys import RUNTIME
 
 
@@ -36,6 +37,7 @@ async def authenticated_agency(request: web.Request) -> Agency:
         raise Unauthenticated("The bearer secret does not belong to any agency.")
     if not agency.active:
         raise Forbidden(f"Agency {agency.organ_id} is suspended.", code="agency.suspended")
+    await client_certificates.bind(request, agency)
     return agency
 
 

@@ -4,41 +4,63 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from axis.vocabulary import DeliveryMode, MessageKind, ReceivedVia
 from envelope import StatusCode
 
 
-@dataclass(frozen=True, slots=True)
-class Checked:
-    """A submission whose bytes, signature, sender and recipients were checked.
-
-    ``routes`` lists (recipient, mode) for documents; statuses are routed
-    inside the write transaction, where the document's history is locked.
-    """
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Signed:
+    """Bytes whose envelope, signature and sender were checked: what every message has."""
 
     message_id: str
-    kind: MessageKind
     sender_id: str
-    document_id: str
     body: bytes
     sha256: bytes
+    signer_fingerprint: str
+    signature_algorithm: str
+    received_via: ReceivedVia
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckedDocument(Signed):
+    """A document whose recipients exist and are active; ``routes`` says how each gets it."""
+
+    kind: ClassVar[MessageKind] = MessageKind.DOCUMENT
+    document_id: str
     subject: str
     code_number: str
     code_notation: str
     priority: int
     business_type: int | None
+    # The DocumentId of the document a revocation, update or replacement acts on.
     acts_on_document_id: str | None
-    status_code: StatusCode | None
-    response_for_organ_id: str | None
+    due_date: date | None
+    routes: tuple[tuple[str, DeliveryMode], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckedStatus(Signed):
+    """A status (receipt) about a document; it is judged and routed inside the write
+    transaction, where the document's history is locked."""
+
+    kind: ClassVar[MessageKind] = MessageKind.STATUS
+    # ResponseFor: the document answered, by its sender and DocumentId.
+    response_for_organ_id: str
+    answers_document_id: str
+    status_code: StatusCode
     description: str
     status_at: datetime | None
-    due_date: date | None
-    signer_fingerprint: str
-    signature_algorithm: str
-    received_via: ReceivedVia
-    routes: tuple[tuple[str, DeliveryMode], ...]
+
+
+Checked = CheckedDocument | CheckedStatus
+
+
+def stored_document_id(item: Checked) -> str:
+    """The DocumentId a message is stored and looked up under: a document's own, or the
+    answered document's for a status."""
+    return item.document_id if isinstance(item, CheckedDocument) else item.answers_document_id
 
 
 @dataclass(frozen=True, slots=True)

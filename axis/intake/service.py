@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 
 import signing
 from axis import metrics
 from axis.intake.message_ids import new_message_id
-from axis.intake.records import Accepted, Checked
+from axis.intake.records import Accepted, Checked, CheckedDocument, CheckedStatus
 from axis.intake.refusals import (
     Forbidden,
     InvalidMessage,
@@ -37,7 +37,7 @@ from axis.registry.trust_cache import TrustCache
 from axis.settings import Settings
 from axis.storage.database import Pool
 from axis.storage.group_commit import GroupCommitter
-from axis.vocabulary import DeliveryMode, MessageKind, ReceivedVia
+from axis.vocabulary import DeliveryMode, ReceivedVia
 from envelope import (
     BusinessDocType,
     Document,
@@ -68,7 +68,7 @@ def _envelope_refusal(error: EnvelopeError) -> Refusal:
 
 def _urgency(item: Item) -> int:
     """A hỏa tốc document is stored before routine ones waiting with it (issue #8)."""
-    return item.priority if isinstance(item, Checked) else 0
+    return item.priority if isinstance(item, CheckedDocument) else 0
 
 
 class Intake:
@@ -178,7 +178,7 @@ class Intake:
                 f"is not registered for {agency.organ_id}.",
                 code="certificate.not_registered",
             )
-        common: dict[str, object] = {
+        common: dict[str, Any] = {
             "message_id": new_message_id(),
             "sender_id": agency.organ_id,
             "body": data,
@@ -191,7 +191,7 @@ class Intake:
             return self._status(message, common)
         return await self._document(message, common)
 
-    async def _document(self, document: Document, common: dict[str, object]) -> Checked:
+    async def _document(self, document: Document, common: dict[str, Any]) -> CheckedDocument:
         wanted = [recipient.organ_id for recipient in document.recipients]
         known = await self._agencies.agencies(wanted)
         unknown = [organ_id for organ_id in wanted if organ_id not in known]
@@ -214,8 +214,7 @@ class Intake:
                     code="business.missing_document_id",
                 )
             acts_on = business.document_id
-        return Checked(
-            kind=MessageKind.DOCUMENT,
+        return CheckedDocument(
             document_id=document.document_id or "",
             subject=document.subject or "",
             code_number=(document.code.number or "") if document.code else "",
@@ -225,39 +224,31 @@ class Intake:
             if business is None or business.doc_type is None
             else int(business.doc_type),
             acts_on_document_id=acts_on,
-            status_code=None,
-            response_for_organ_id=None,
-            description="",
-            status_at=None,
             due_date=document.due_date,
             routes=tuple(
                 (organ_id, DeliveryMode(known[organ_id].delivery_mode)) for organ_id in wanted
             ),
-            **common,  # type: ignore[arg-type]
+            **common,
         )
 
-    def _status(self, status: Status, common: dict[str, object]) -> Checked:
+    def _status(self, status: Status, common: dict[str, Any]) -> CheckedStatus:
         response_for = status.response_for
-        if response_for is None or not response_for.document_id or status.status_code is None:
+        if (
+            response_for is None
+            or not response_for.organ_id
+            or not response_for.document_id
+            or status.status_code is None
+        ):
             raise InvalidMessage(
                 "A status message needs ResponseFor/OrganId, ResponseFor/DocumentId and "
                 "StatusCode.",
                 code="status.incomplete",
             )
-        return Checked(
-            kind=MessageKind.STATUS,
-            document_id=response_for.document_id,
-            subject="",
-            code_number="",
-            code_notation="",
-            priority=0,
-            business_type=None,
-            acts_on_document_id=None,
-            status_code=status.status_code,
+        return CheckedStatus(
             response_for_organ_id=response_for.organ_id,
+            answers_document_id=response_for.document_id,
+            status_code=status.status_code,
             description=status.description or "",
             status_at=status.timestamp,
-            due_date=None,
-            routes=(),
-            **common,  # type: ignore[arg-type]
+            **common,
         )

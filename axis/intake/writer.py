@@ -15,11 +15,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from axis.audit import chain as audit
 from axis.intake import status_rules
-from axis.intake.records import Accepted, Checked
+from axis.intake.records import (
+    Accepted,
+    Checked,
+    CheckedDocument,
+    CheckedStatus,
+    stored_document_id,
+)
 from axis.intake.refusals import ConflictingMessage, InvalidMessage, Refusal, RefusalRecord
 from axis.storage import sql
 from axis.storage.channels import Channel
@@ -59,23 +65,22 @@ def _record(batch: _Batch, item: Checked, refusal: Refusal) -> Refusal:
     return refusal
 
 
-def _conflict(item: Checked) -> Refusal:
+def _conflict(item: CheckedDocument) -> Refusal:
     return ConflictingMessage(
         f"{item.sender_id} already sent a different document with DocumentId {item.document_id!r}.",
     )
 
 
 async def _route_status(
-    connection: Connection, batch: _Batch, item: Checked
+    connection: Connection, batch: _Batch, item: CheckedStatus
 ) -> tuple[str, tuple[tuple[str, DeliveryMode], ...]] | Refusal:
     """The answered document's message id and where the status goes, or a refusal."""
-    assert item.status_code is not None and item.response_for_organ_id is not None
     document = await connection.fetchval(
-        sql.query("intake_find_document"), item.response_for_organ_id, item.document_id
+        sql.query("intake_find_document"), item.response_for_organ_id, item.answers_document_id
     )
     if document is None:
         return InvalidMessage(
-            f"No document {item.document_id!r} from {item.response_for_organ_id} is known "
+            f"No document {item.answers_document_id!r} from {item.response_for_organ_id} is known "
             "to the axis, so this status answers nothing.",
             code="status.unknown_document",
         )
@@ -117,7 +122,7 @@ async def _existing(
         sql.query("intake_existing"),
         [item.sender_id for item in items],
         [item.sha256 for item in items],
-        [item.document_id for item in items],
+        [stored_document_id(item) for item in items],
     )
     by_sha: dict[tuple[str, bytes], Accepted] = {}
     documents: set[tuple[str, str]] = set()
@@ -136,42 +141,62 @@ def _repeat_of(accepted: Accepted) -> Accepted:
                     accepted.recipients, created=False)  # fmt: skip
 
 
+async def _plan_status(connection: Connection, batch: _Batch, planned: _Planned) -> bool:
+    """Judges and routes a status; False when it was settled here (a repeat or a refusal)."""
+    item = planned.item
+    assert isinstance(item, CheckedStatus)
+    # A repeated status must be answered as a repeat before the rules see it again.
+    repeats, _ = await _existing(connection, [item])
+    key = (item.sender_id, item.sha256)
+    if key in repeats:
+        batch.outcomes[planned.index] = _repeat_of(repeats[key])
+        return False
+    routed = await _route_status(connection, batch, item)
+    if isinstance(routed, Refusal):
+        batch.outcomes[planned.index] = _record(batch, item, routed)
+        return False
+    planned.answers, planned.routes = routed
+    return True
+
+
+async def _plan_acting(connection: Connection, batch: _Batch, planned: _Planned) -> bool:
+    """Finds the document a revocation, update or replacement acts on; False if none."""
+    item = planned.item
+    assert isinstance(item, CheckedDocument) and item.acts_on_document_id is not None
+    target = await connection.fetchval(
+        sql.query("intake_find_document"), item.sender_id, item.acts_on_document_id
+    )
+    if target is None:
+        batch.outcomes[planned.index] = _record(batch, item, InvalidMessage(
+            f"The document {item.acts_on_document_id!r} this one revokes, updates or "
+            f"replaces (Bussiness/DocumentId) was never sent by {item.sender_id} "
+            "through the axis.",
+            code="business.unknown_document",
+        ))  # fmt: skip
+        return False
+    planned.acts_on = str(target)
+    return True
+
+
 async def _plan(connection: Connection, batch: _Batch, index: int, item: Checked) -> None:
     key = (item.sender_id, item.sha256)
-    if key in batch.by_sha or (
-        item.kind is MessageKind.DOCUMENT
-        and (item.sender_id, item.document_id) in batch.by_document
-    ):
+    document_key = (item.sender_id, item.document_id) if isinstance(item, CheckedDocument) else None
+    if key in batch.by_sha or document_key in batch.by_document:
         return  # settled after the insert, against the earlier item of this batch
-    planned = _Planned(index, item, item.routes)
-    if item.kind is MessageKind.STATUS:
-        # A repeated status must be answered as a repeat before the rules see it again.
-        repeats, _ = await _existing(connection, [item])
-        if key in repeats:
-            batch.outcomes[index] = _repeat_of(repeats[key])
+    if isinstance(item, CheckedStatus):
+        planned = _Planned(index, item, ())
+        if not await _plan_status(connection, batch, planned):
             return
-        routed = await _route_status(connection, batch, item)
-        if isinstance(routed, Refusal):
-            batch.outcomes[index] = _record(batch, item, routed)
+    else:
+        planned = _Planned(index, item, item.routes)
+        if item.acts_on_document_id is not None and not await _plan_acting(
+            connection, batch, planned
+        ):
             return
-        planned.answers, planned.routes = routed
-    if item.acts_on_document_id is not None:
-        target = await connection.fetchval(
-            sql.query("intake_find_document"), item.sender_id, item.acts_on_document_id
-        )
-        if target is None:
-            batch.outcomes[index] = _record(batch, item, InvalidMessage(
-                f"The document {item.acts_on_document_id!r} this one revokes, updates or "
-                f"replaces (Bussiness/DocumentId) was never sent by {item.sender_id} "
-                "through the axis.",
-                code="business.unknown_document",
-            ))  # fmt: skip
-            return
-        planned.acts_on = str(target)
     batch.planned.append(planned)
     batch.by_sha[key] = index
-    if item.kind is MessageKind.DOCUMENT:
-        batch.by_document[(item.sender_id, item.document_id)] = index
+    if document_key is not None:
+        batch.by_document[document_key] = index
 
 
 class MessageRow(NamedTuple):
@@ -206,29 +231,35 @@ class MessageRow(NamedTuple):
     @classmethod
     def of(cls, planned: _Planned) -> MessageRow:
         item = planned.item
+        signed: dict[str, Any] = {
+            "id": item.message_id,
+            "kind": item.kind,
+            "sender_id": item.sender_id,
+            "body": item.body,
+            "sha256": item.sha256,
+            "size": len(item.body),
+            "signer_fingerprint": item.signer_fingerprint,
+            "signature_algorithm": item.signature_algorithm,
+            "received_via": item.received_via,
+        }
+        if isinstance(item, CheckedStatus):
+            return cls(
+                document_id=item.answers_document_id,
+                subject="", code_number="", code_notation="", priority=0,
+                business_type=None, acts_on_message_id=None,
+                status_code=item.status_code.value, description=item.description,
+                status_at=item.status_at, answers_message_id=planned.answers, due_date=None,
+                **signed,
+            )  # fmt: skip
         return cls(
-            id=item.message_id,
-            kind=item.kind,
-            sender_id=item.sender_id,
             document_id=item.document_id,
-            body=item.body,
-            sha256=item.sha256,
-            size=len(item.body),
-            subject=item.subject,
-            code_number=item.code_number,
-            code_notation=item.code_notation,
-            priority=item.priority,
-            business_type=item.business_type,
-            acts_on_message_id=planned.acts_on,
-            status_code=item.status_code.value if item.status_code else None,
-            description=item.description,
-            status_at=item.status_at,
-            answers_message_id=planned.answers,
+            subject=item.subject, code_number=item.code_number,
+            code_notation=item.code_notation, priority=item.priority,
+            business_type=item.business_type, acts_on_message_id=planned.acts_on,
+            status_code=None, description="", status_at=None, answers_message_id=None,
             due_date=item.due_date,
-            signer_fingerprint=item.signer_fingerprint,
-            signature_algorithm=item.signature_algorithm,
-            received_via=item.received_via,
-        )
+            **signed,
+        )  # fmt: skip
 
 
 def _columns(planned: Sequence[_Planned]) -> list[list[object]]:
@@ -278,20 +309,22 @@ def _accept(batch: _Batch, stored: Sequence[_Planned]) -> _Effects:
     for planned in stored:
         item = planned.item
         recipients = tuple(recipient for recipient, _ in planned.routes)
+        document_id = stored_document_id(item)
         batch.outcomes[planned.index] = Accepted(
-            item.message_id, item.kind, item.document_id, item.sender_id, recipients, True
+            item.message_id, item.kind, document_id, item.sender_id, recipients, True
         )
+        priority = item.priority if isinstance(item, CheckedDocument) else 0
         effects.deliveries.extend(
-            (item.message_id, recipient, item.kind, mode, item.priority)
+            (item.message_id, recipient, item.kind, mode, priority)
             for recipient, mode in planned.routes
         )
         detail: dict[str, object] = {
             "kind": item.kind,
-            "document_id": item.document_id,
+            "document_id": document_id,
             "recipients": list(recipients),
             "sha256": item.sha256.hex(),
         }
-        if item.status_code is not None:
+        if isinstance(item, CheckedStatus):
             detail["status_code"] = item.status_code.value
             effects.status_events.append((planned.answers, item.message_id, item.sender_id,
                            item.status_code.value, item.description, item.status_at))  # fmt: skip
@@ -325,7 +358,7 @@ async def _settle_late(
         earlier = batch.outcomes[twin.index] if twin is not None else stored_repeats.get(key)
         if isinstance(earlier, Accepted):
             batch.outcomes[index] = _repeat_of(earlier)
-        elif item.kind is MessageKind.DOCUMENT and (
+        elif isinstance(item, CheckedDocument) and (
             (item.sender_id, item.document_id) in taken
             or (item.sender_id, item.document_id) in batch.by_document
         ):

@@ -13,20 +13,19 @@ import hashlib
 from dataclasses import dataclass
 
 from axis.intake.message_ids import new_message_id
-from axis.intake.records import Checked
+from axis.intake.records import CheckedDocument
 from axis.intake.writer import write_batch
 from axis.storage.database import Pool
-from axis.vocabulary import DeliveryMode, MessageKind, ReceivedVia
+from axis.vocabulary import DeliveryMode, ReceivedVia
 from tests.support.envelopes import document, document_id_of
 
 CHUNK = 1000
 
 
-def routine(sender_id: str, recipient_id: str, mode: str, priority: int = 0) -> Checked:
+def routine(sender_id: str, recipient_id: str, mode: str, priority: int = 0) -> CheckedDocument:
     body = document(sender_id, [recipient_id], priority=priority)
-    return Checked(
+    return CheckedDocument(
         message_id=new_message_id(),
-        kind=MessageKind.DOCUMENT,
         sender_id=sender_id,
         document_id=document_id_of(body),
         body=body,
@@ -37,10 +36,6 @@ def routine(sender_id: str, recipient_id: str, mode: str, priority: int = 0) -> 
         priority=priority,
         business_type=0,
         acts_on_document_id=None,
-        status_code=None,
-        response_for_organ_id=None,
-        description="",
-        status_at=None,
         due_date=None,
         signer_fingerprint="backlog",
         signature_algorithm="rsa-sha256",
