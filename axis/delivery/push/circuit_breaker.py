@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from axis.storage import sql
-from axis.storage.database import Connection, Pool
+from axis.storage.database import Connection
 
 
 class CircuitState(StrEnum):
@@ -118,25 +118,27 @@ async def judge(
     }
 
 
-async def settle(
-    pool: Pool,
-    judgements: Sequence[tuple[str, Judgement]],
-    threshold: int,
-    cool_down: float,
-) -> dict[str, Circuit]:
-    """Judges a batch whose outcomes are recorded, then holds back open endpoints' work.
+@dataclass(frozen=True, slots=True)
+class BreakerRules:
+    threshold: int = 5
+    cool_down: float = 30.0
 
-    Run after the outcomes are written, so a retry just recorded (or one
+
+async def settle(
+    connection: Connection, judgements: Sequence[tuple[str, Judgement]], rules: BreakerRules
+) -> dict[str, Circuit]:
+    """Judges a batch whose outcomes were just written, then holds back open endpoints' work.
+
+    Runs last in the transaction that records the outcomes: the leases they
+    end and the circuits they open become visible together, so no claim
+    slips a push through between the two; and a retry just recorded (or one
     recorded late by any node) is postponed with the rest while the circuit
-    is open, and one short transaction holds the endpoints' rows.
+    is open.
     """
-    async with pool.acquire() as connection, connection.transaction():
-        circuits = await judge(connection, judgements, threshold, cool_down)
-        for circuit in circuits.values():
-            if circuit.reopens_in > 0:
-                await connection.execute(
-                    sql.query("delivery_postpone_endpoint"),
-                    circuit.endpoint_url,
-                    circuit.reopens_in,
-                )
+    circuits = await judge(connection, judgements, rules.threshold, rules.cool_down)
+    for circuit in circuits.values():
+        if circuit.reopens_in > 0:
+            await connection.execute(
+                sql.query("delivery_postpone_endpoint"), circuit.endpoint_url, circuit.reopens_in
+            )
     return circuits

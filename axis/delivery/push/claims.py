@@ -25,6 +25,7 @@ import asyncpg
 from axis import metrics
 from axis.audit import chain as audit
 from axis.delivery import trail
+from axis.delivery.push import circuit_breaker
 from axis.delivery.push.client import Push, PushResult
 from axis.storage import sql
 from axis.storage.database import Pool
@@ -115,10 +116,21 @@ def _trail_entry(row: asyncpg.Record) -> audit.AuditEntry:
     )
 
 
-async def record(pool: Pool, owner: str, outcomes: Sequence[Outcome], budget_seconds: float) -> int:
-    """Writes finished pushes and their audit entries in one transaction."""
-    if not outcomes:
-        return 0
+async def record(
+    pool: Pool,
+    owner: str,
+    outcomes: Sequence[Outcome],
+    budget_seconds: float,
+    judgements: Sequence[tuple[str, circuit_breaker.Judgement]] = (),
+    rules: circuit_breaker.BreakerRules | None = None,
+) -> dict[str, circuit_breaker.Circuit]:
+    """Writes finished pushes, their audit entries and their circuits' judgement at once.
+
+    One transaction: the leases these outcomes end free their slots in the
+    same commit that opens a circuit they tripped.
+    """
+    if not outcomes and not judgements:
+        return {}
     async with pool.acquire() as connection, connection.transaction():
         rows = await connection.fetch(
             sql.query("delivery_record_outcomes"),
@@ -131,11 +143,14 @@ async def record(pool: Pool, owner: str, outcomes: Sequence[Outcome], budget_sec
         )
         entries = [_trail_entry(row) for row in rows if row["transport_state"] in _SETTLED]
         await audit.append_many(connection, entries)
+        circuits = await circuit_breaker.settle(
+            connection, judgements, rules or circuit_breaker.BreakerRules()
+        )
     for row in rows:
         metrics.record_delivery(row["transport_state"])
         if row["transport_state"] == TransportState.DELIVERED and row["latency"] is not None:
             metrics.observe_delivery_latency(row["latency"])
-    return len(rows)
+    return circuits
 
 
 async def release(pool: Pool, owner: str) -> None:

@@ -247,34 +247,33 @@ class DeliveryWorker:
                 await asyncio.sleep(self._options.poll_interval)
 
     async def _flush(self) -> None:
-        """Records outcomes, then judges the endpoints' circuits by them.
+        """Records outcomes and judges the endpoints' circuits by them, in one transaction.
 
-        One task does both, in this order, so the postponement of an open
-        endpoint's work covers the retries just recorded; a retry recorded
-        late by any node is postponed at its own batch's judgement.
+        The postponement of an open endpoint's work covers the retries just
+        recorded; a retry recorded late by any node is postponed at its own
+        batch's judgement.
         """
         self._outcome_ready.clear()
         batch, self._outcomes = self._outcomes, []
+        judged, self._judgements = self._judgements, []
         try:
-            await claims.record(self._pool, self.owner, batch, self._settings.retry_budget_seconds)
+            circuits = await claims.record(
+                self._pool,
+                self.owner,
+                batch,
+                self._settings.retry_budget_seconds,
+                judged,
+                circuit_breaker.BreakerRules(
+                    self._options.breaker_threshold, self._options.breaker_cool_down
+                ),
+            )
         except BaseException:
             self._outcomes[:0] = batch
+            self._judgements[:0] = judged
             self._outcome_ready.set()
             raise
         # Leases just ended: their slots are free for the next claim.
         self._wake.set()
-        judged, self._judgements = self._judgements, []
-        try:
-            circuits = await circuit_breaker.settle(
-                self._pool,
-                judged,
-                self._options.breaker_threshold,
-                self._options.breaker_cool_down,
-            )
-        except BaseException:
-            self._judgements[:0] = judged
-            self._outcome_ready.set()
-            raise
         self._note_circuits(circuits)
 
     def _note_circuits(self, circuits: dict[str, circuit_breaker.Circuit]) -> None:

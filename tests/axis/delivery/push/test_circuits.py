@@ -29,7 +29,8 @@ def request(owner: str, limit: int = 10) -> claims.ClaimRequest:
 
 async def judge(pool: Pool, *judgements: Judgement) -> circuit_breaker.Circuit:
     batch = [(ENDPOINT, judgement) for judgement in judgements]
-    circuits = await circuit_breaker.settle(pool, batch, THRESHOLD, COOL_DOWN)
+    rules = circuit_breaker.BreakerRules(THRESHOLD, COOL_DOWN)
+    circuits = await claims.record(pool, "judge", [], 3600.0, batch, rules)
     return circuits[ENDPOINT]
 
 
