@@ -21,7 +21,13 @@ import asyncpg
 import signing
 from axis import metrics
 from axis.intake.message_ids import new_message_id
-from axis.intake.records import Accepted, Checked, CheckedDocument, CheckedStatus
+from axis.intake.records import (
+    Accepted,
+    ActingTarget,
+    Checked,
+    CheckedDocument,
+    CheckedStatus,
+)
 from axis.intake.refusals import (
     Forbidden,
     InvalidMessage,
@@ -55,7 +61,31 @@ RefusalT = TypeVar("RefusalT", bound=Refusal)
 
 __all__ = ["Accepted", "Intake", "Refusal"]
 
-_ACTING_TYPES = (BusinessDocType.REVOCATION, BusinessDocType.UPDATE, BusinessDocType.REPLACEMENT)
+
+def _recipients(document: Document) -> list[str]:
+    """Who gets a document: its ``To`` list; a replacement goes to the agencies its
+    ``ReplacementInfo/OrganIdList`` name, when it names any (issue #14)."""
+    named = [organ_id for acted in document.acts_on for organ_id in acted.organ_ids]
+    if document.business_type is BusinessDocType.REPLACEMENT and named:
+        return list(dict.fromkeys(named))
+    return [recipient.organ_id for recipient in document.recipients]
+
+
+def _acting_targets(document: Document, recipients: list[str]) -> tuple[ActingTarget, ...]:
+    """What a revocation, update or replacement acts on, and whose copies of each."""
+    if document.business_type in (None, BusinessDocType.NEW):
+        return ()
+    targets = tuple(
+        ActingTarget(acted.document_id, acted.organ_ids or tuple(recipients))
+        for acted in document.acts_on
+    )
+    if not targets:  # the validator refuses these first; intake must not guess
+        raise InvalidMessage(
+            "A replacement must name the document it replaces, in Bussiness/DocumentId or "
+            "in ReplacementInfoList/ReplacementInfo/DocumentId.",
+            code="business.missing_document_id",
+        )
+    return targets
 
 
 def _envelope_refusal(error: EnvelopeError) -> Refusal:
@@ -192,7 +222,7 @@ class Intake:
         return await self._document(message, common)
 
     async def _document(self, document: Document, common: dict[str, Any]) -> CheckedDocument:
-        wanted = [recipient.organ_id for recipient in document.recipients]
+        wanted = _recipients(document)
         known = await self._agencies.agencies(wanted)
         unknown = [organ_id for organ_id in wanted if organ_id not in known]
         if unknown:
@@ -205,15 +235,6 @@ class Intake:
                 f"Suspended recipient(s): {', '.join(suspended)}.", code="recipient.suspended"
             )
         business = document.business
-        acts_on = None
-        if business is not None and business.doc_type in _ACTING_TYPES:
-            if not business.document_id:
-                raise InvalidMessage(
-                    "A revocation, update or replacement must name the document it acts on "
-                    "in TraceHeaderList/Bussiness/DocumentId.",
-                    code="business.missing_document_id",
-                )
-            acts_on = business.document_id
         return CheckedDocument(
             document_id=document.document_id or "",
             subject=document.subject or "",
@@ -223,7 +244,8 @@ class Intake:
             business_type=None
             if business is None or business.doc_type is None
             else int(business.doc_type),
-            acts_on_document_id=acts_on,
+            acts_on=_acting_targets(document, wanted),
+            repeats_acted_on=document.repeats_acted_on,
             due_date=document.due_date,
             routes=tuple(
                 (organ_id, DeliveryMode(known[organ_id].delivery_mode)) for organ_id in wanted
