@@ -8,6 +8,7 @@ README's configuration table can be checked against this list.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -46,6 +47,9 @@ class Settings:
     tls_key: Path | None = None
     tls_client_certificates: str = "off"
     tls_client_ca: Path | None = None
+    rate_limit_source_per_minute: int = 600
+    rate_limit_agency_per_minute: int = 6000
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Settings that only make sense together are refused together, at start-up.
@@ -138,6 +142,16 @@ def _non_empty(text: str) -> str:
     return text
 
 
+def _addresses(text: str) -> tuple[str, ...]:
+    values = tuple(part.strip() for part in text.split(",") if part.strip())
+    for value in values:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError(f"must be IP addresses separated by commas, not {value!r}") from None
+    return values
+
+
 def _path_prefix(text: str) -> str:
     value = "/" + text.strip().strip("/")
     if value == "/":
@@ -197,6 +211,21 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "ask callers for a client certificate bound to their registered one (mTLS)",
     ),
     SettingSpec("tls_client_ca", Path, "PEM bundle of the CAs client certificates chain to"),
+    SettingSpec(
+        "rate_limit_source_per_minute",
+        _integer(1, 10_000_000),
+        "requests per minute one address may make without agency credentials (fleet-wide)",
+    ),
+    SettingSpec(
+        "rate_limit_agency_per_minute",
+        _integer(1, 10_000_000),
+        "requests per minute of an agency without its own allowance (fleet-wide)",
+    ),
+    SettingSpec(
+        "trusted_proxies",
+        _addresses,
+        "reverse proxies whose X-Forwarded-For names the source address, commas",
+    ),
 )
 
 _SPEC_BY_NAME = {spec.name: spec for spec in SETTINGS}

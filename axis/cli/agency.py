@@ -18,7 +18,7 @@ from typing import Any
 from axis.cli.options import add_database_options, add_json_option, settings_from
 from axis.errors import CommandError
 from axis.intake.sealing import seal_key_for
-from axis.registry import transition
+from axis.registry import allowances, transition
 from axis.registry.agencies import AgencyCertificate, Registry
 from axis.registry.secret_box import secret_box_for
 from axis.settings import Settings
@@ -82,19 +82,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _add_transition_option(add)
     add.set_defaults(handler=_add)
 
-    change_policy = commands.add_parser(
-        "set", help="change an agency's policy: the transition to signed envelopes"
-    )
-    change_policy.add_argument("organ_id", metavar="ORGAN_ID")
-    policy = change_policy.add_mutually_exclusive_group(required=True)
-    _add_transition_option(policy)
-    policy.add_argument(
-        "--no-transition",
-        action="store_true",
-        help="end the transition now: unsigned envelopes are refused from now on",
-    )
-    change_policy.set_defaults(handler=_set_policy)
-
     listing = commands.add_parser("list", help="list agencies in OrganId order")
     listing.add_argument("--parent", metavar="ORGAN_ID")
     listing.add_argument("--q", default="", help="OrganId or name prefix")
@@ -113,6 +100,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         change.set_defaults(handler=_set_active, active=active)
         changes.append(change)
 
+    changes.append(_register_set(commands))
+
     cert = commands.add_parser("cert", help="agency signing certificates")
     cert_commands = cert.add_subparsers(dest="cert_command", required=True)
     cert_add = cert_commands.add_parser("add", help="add a signing certificate to an agency")
@@ -120,9 +109,36 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cert_add.add_argument("pem", metavar="PEM")
     cert_add.set_defaults(handler=_cert_add)
 
-    for parser in (add, change_policy, listing, show, cert_add, *changes):
+    for parser in (add, listing, show, cert_add, *changes):
         add_database_options(parser)
         add_json_option(parser)
+
+
+def _register_set(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    """``axis agency set``: an agency's rate allowance and its transition policy."""
+    setting = commands.add_parser(
+        "set", help="change an agency's settings: its rate allowance, its transition policy"
+    )
+    setting.add_argument("organ_id", metavar="ORGAN_ID")
+    setting.add_argument(
+        "--requests-per-minute",
+        type=_allowance,
+        # Absent when not given: None already means "back to the axis's default".
+        default=argparse.SUPPRESS,
+        metavar="N|default",
+        help="its own fleet-wide allowance (busy ministries); 'default' for the axis's",
+    )
+    policy = setting.add_mutually_exclusive_group()
+    _add_transition_option(policy)
+    policy.add_argument(
+        "--no-transition",
+        action="store_true",
+        help="end the transition now: unsigned envelopes are refused from now on",
+    )
+    setting.set_defaults(handler=_set)
+    return setting
 
 
 def _transition_date(text: str) -> date:
@@ -208,26 +224,17 @@ async def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _set_policy(args: argparse.Namespace) -> int:
-    async with open_pool(args) as (settings, pool):
-        await Registry(pool, secret_box_for(settings)).require(args.organ_id)
-        if args.no_transition:
-            await transition.clear_transition(pool, args.organ_id)
-            until = None
-        else:
-            until = args.transition_until
-            await _let_in(settings, pool, args.organ_id, until)
-    shown = {"organ_id": args.organ_id, "transition_until": until and until.isoformat()}
-    if args.json:
-        print(json.dumps(shown))
-    elif until is None:
-        print(f"{args.organ_id} must sign: envelopes without an XML signature are refused")
-    else:
-        print(
-            f"{args.organ_id} may send envelopes without an XML signature through "
-            f"{until.isoformat()}; the axis seals them and shows them as unsigned"
-        )
-    return 0
+async def _set_transition(settings: Settings, pool: Pool, args: argparse.Namespace) -> str:
+    """Applies --transition-until / --no-transition; returns the sentence that says so."""
+    await Registry(pool, secret_box_for(settings)).require(args.organ_id)
+    if args.no_transition:
+        await transition.clear_transition(pool, args.organ_id)
+        return f"{args.organ_id} must sign: envelopes without an XML signature are refused"
+    await _let_in(settings, pool, args.organ_id, args.transition_until)
+    return (
+        f"{args.organ_id} may send envelopes without an XML signature through "
+        f"{args.transition_until.isoformat()}; the axis seals them and shows them as unsigned"
+    )
 
 
 async def _show(args: argparse.Namespace) -> int:
@@ -263,6 +270,48 @@ async def _set_active(args: argparse.Namespace) -> int:
         print(json.dumps({"organ_id": args.organ_id, "active": args.active}))
     else:
         print(f"{args.organ_id} is {state}")
+    return 0
+
+
+def _allowance(text: str) -> int | None:
+    if text.strip().lower() == "default":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number or 'default', not {text!r}"
+        ) from None
+    if not 1 <= value <= allowances.MAX_REQUESTS_PER_MINUTE:
+        raise argparse.ArgumentTypeError(
+            f"must be from 1 to {allowances.MAX_REQUESTS_PER_MINUTE}, not {value}"
+        )
+    return value
+
+
+async def _set(args: argparse.Namespace) -> int:
+    wants_allowance = hasattr(args, "requests_per_minute")
+    wants_transition = args.transition_until is not None or args.no_transition
+    if not wants_allowance and not wants_transition:
+        raise CommandError(
+            "Nothing to change: give --requests-per-minute, --transition-until or --no-transition."
+        )
+    shown: dict[str, object] = {"organ_id": args.organ_id}
+    said = []
+    async with open_pool(args) as (settings, pool):
+        if wants_allowance:
+            await allowances.set_allowance(pool, args.organ_id, args.requests_per_minute)
+            allowance = "default" if args.requests_per_minute is None else args.requests_per_minute
+            shown["requests_per_minute"] = allowance
+            said.append(f"{args.organ_id} may make {allowance} requests per minute")
+        if wants_transition:
+            said.append(await _set_transition(settings, pool, args))
+            until = None if args.no_transition else args.transition_until.isoformat()
+            shown["transition_until"] = until
+    if args.json:
+        print(json.dumps(shown))
+    else:
+        print("\n".join(said))
     return 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import InitVar, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -70,14 +70,6 @@ class CheckedDocument(Signed):
     acts_on: tuple[ActingTarget, ...] = ()
     # Its own DocumentId is that of a document it acts on (so it is no conflict).
     repeats_acted_on: bool = False
-    # Older callers name one document acted on by its DocumentId; it becomes ``acts_on``.
-    acts_on_document_id: InitVar[str | None] = None
-
-    def __post_init__(self, acts_on_document_id: str | None) -> None:
-        if acts_on_document_id is not None and not self.acts_on:
-            recipients = tuple(recipient for recipient, _ in self.routes)
-            target = ActingTarget(acts_on_document_id, recipients)
-            object.__setattr__(self, "acts_on", (target,))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

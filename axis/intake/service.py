@@ -6,8 +6,11 @@ status rules, the rows themselves) is done by the group committer, which
 writes concurrent submissions in one transaction per batch. A caller hears
 about its message only after the commit that stored it.
 
-Every refusal is recorded (a ``refusals`` row and an audit entry), through
-the same group committer so recording stays cheap under load.
+Every refusal of a known agency is recorded (a ``refusals`` row and an audit
+entry), through the same group committer so recording stays cheap under
+load. A refusal before any agency is known (no or wrong credentials) is only
+counted and sampled (:mod:`axis.intake.door`): strangers must not be able to
+make the axis write for them.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from lxml import etree
 import signing
 from axis import metrics
 from axis.intake import sealing
+from axis.intake.door import DoorRefusals
 from axis.intake.message_ids import new_message_id
 from axis.intake.records import (
     Accepted,
@@ -135,6 +139,7 @@ class Intake:
             pool, sealing.write_with_seals, batch_size=batch_size, urgency=_urgency
         )
         self._sealer = sealing.Sealer(settings)
+        self.door = DoorRefusals(pool)
 
     @property
     def max_message_bytes(self) -> int:
@@ -142,6 +147,7 @@ class Intake:
 
     async def close(self) -> None:
         await self._committer.close()
+        await self.door.close()
 
     async def refuse(
         self,
@@ -150,8 +156,17 @@ class Intake:
         data: bytes | None = None,
         *,
         received_via: ReceivedVia = ReceivedVia.API,
+        source: str = "",
     ) -> RefusalT:
-        """Records a refusal decided outside intake (auth, size) and returns it to raise."""
+        """Records a refusal decided outside intake (auth, size) and returns it to raise.
+
+        Without an agency (``organ_id`` None) the refusal is counted and
+        sampled at the door, not written to ``refusals`` and the audit chain.
+        """
+        if organ_id is None:
+            metrics.record_refused(refusal.code)
+            self.door.note(refusal, received_via, source)
+            return refusal
         await self._record(organ_id, refusal, data, received_via)
         return refusal
 

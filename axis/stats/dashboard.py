@@ -13,6 +13,7 @@ from typing import Any
 
 from axis import metrics
 from axis.delivery import dead_letters
+from axis.fleet import nodes
 from axis.registry import transition
 from axis.registry.transition import TransitionAgency
 from axis.storage import sql
@@ -48,6 +49,8 @@ class Dashboard:
     # Agencies let in without an XML signature (sealed by the axis), soonest end first.
     transitions: list[TransitionAgency] = field(default_factory=list)
     today: date = field(default_factory=transition.today)
+    # The fleet: live nodes first, then those dead or stopped in the last hour.
+    nodes: list[nodes.NodeView] = field(default_factory=list)
 
 
 def _per_minute(rows: list[Any], minutes: list[datetime]) -> list[int]:
@@ -99,6 +102,7 @@ async def load(pool: Pool) -> Dashboard:
         expiring_certificates=[dict(row) for row in expiring],
         transitions=await transition.transition_agencies(pool),
     )
+    board.nodes.extend(await nodes.list_nodes(pool))
     board.alerts.extend(alerts_for(board))
     return board
 

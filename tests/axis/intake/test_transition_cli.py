@@ -61,6 +61,24 @@ def test_add_and_set_the_transition_and_show_it(axis: Run) -> None:
     later = _in(60)
     code, out, _ = axis("agency", "set", AGENCY, "--transition-until", later)
     assert code == 0 and later in out and "seals" in out
+    code, out, _ = axis(
+        "agency",
+        "set",
+        AGENCY,
+        "--transition-until",
+        later,
+        "--requests-per-minute",
+        "100",
+        "--json",
+    )
+    assert code == 0
+    assert json.loads(out) == {
+        "organ_id": AGENCY,
+        "requests_per_minute": 100,
+        "transition_until": later,
+    }
+    code, _, err = axis("agency", "set", AGENCY)
+    assert code == 2 and "Nothing to change" in err
     code, out, _ = axis("agency", "set", AGENCY, "--no-transition", "--json")
     assert code == 0 and json.loads(out) == {"organ_id": AGENCY, "transition_until": None}
     code, out, _ = axis("agency", "show", AGENCY, "--json")
