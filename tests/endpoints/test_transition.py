@@ -19,14 +19,16 @@ from aiohttp.test_utils import TestServer
 
 from axis.accounts import users
 from axis.delivery.push.client import Push, push_headers
-from axis.process.composition import Role, web_application
+from axis.process.composition import Role, background_work, web_application
 from axis.registry import transition
 from signing.seal import SealKey, verify_seal
 from tests.support.envelopes import Broker, document, open_broker
+from tests.support.push_endpoint import PushEndpoint
 from tests.support.ui_pages import PASSWORD, sign_in
 
 SENDER = "000.00.00.G22"
 RECIPIENT = "000.00.00.H41"
+PUSHED = "000.00.00.H42"
 OPERATOR = "vanhanh"
 RECIPIENT_CLERK = "vanthu.h41"
 
@@ -144,3 +146,27 @@ def test_a_sealed_push_says_so_in_one_header() -> None:
     assert "X-Axis-Signature-State" not in push_headers(push, "secret", "1")
     sealed = Push("http://127.0.0.1:9/in", "m-1", "edoc", SENDER, b"<x/>", "00", sealed=True)
     assert push_headers(sealed, "secret", "1")["X-Axis-Signature-State"] == "sealed"
+
+
+async def test_a_sealed_document_reaches_a_push_endpoint_marked_sealed(broker: Broker) -> None:
+    """End to end: unsigned in, sealed by the axis, pushed with the header; signed stays so."""
+    endpoint = await PushEndpoint().start()
+    try:
+        pushed = await broker.add(PUSHED, endpoint_url=endpoint.url)
+        endpoint.secret = pushed.secret
+        unsigned = document(SENDER, [PUSHED])
+        signed = broker.agencies[SENDER].sign(document(SENDER, [PUSHED]))
+        app = web_application(broker.runtime, Role.API)
+        async with background_work(broker.runtime), TestServer(app) as server, _client() as http:
+            base = str(server.make_url("")).rstrip("/")
+            sealed_id = await _post(http, base, broker, unsigned)
+            signed_id = await _post(http, base, broker, signed)
+            await endpoint.wait_for(lambda: len(endpoint.received) == 2, within=15)
+        states = {
+            push.message_id: push.headers.get("X-Axis-Signature-State")
+            for push in endpoint.received
+        }
+        assert states == {sealed_id: "sealed", signed_id: None}
+        assert all(push.signature_valid for push in endpoint.received)
+    finally:
+        await endpoint.stop()

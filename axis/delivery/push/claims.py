@@ -88,6 +88,7 @@ async def claim(pool: Pool, request: ClaimRequest) -> list[Claim]:
                 sender_id=row["sender_id"],
                 body=bytes(row["body"]),
                 body_sha256_hex=bytes(row["sha256"]).hex(),
+                sealed=row["sealed"],
             ),
         )
         for row in rows
