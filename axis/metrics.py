@@ -11,7 +11,8 @@ scraped, so every worker answers the same.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -25,6 +26,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY
 
 MULTIPROCESS_ENVIRONMENT = "PROMETHEUS_MULTIPROC_DIR"
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 ACCEPTED = Counter("axis_messages_accepted_total", "Messages accepted by intake.", ["kind"])
@@ -53,6 +55,11 @@ REQUEST_LATENCY = Histogram(
     ["method", "route", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
 )
+SEALED = Counter(
+    "axis_messages_sealed_total",
+    "Messages accepted without an XML signature from agencies in transition, sealed by the axis.",
+    ["organ_id"],
+)
 GROUP_COMMIT_BATCH = Histogram(
     "axis_group_commit_batch_size",
     "Writes per group-commit transaction, by committer (small batches cost a commit each).",
@@ -63,6 +70,11 @@ GROUP_COMMIT_BATCH = Histogram(
 
 def record_accepted(kind: str) -> None:
     ACCEPTED.labels(kind=kind).inc()
+
+
+def record_sealed(organ_id: str) -> None:
+    # Labelled by agency: only agencies an operator put in transition ever count.
+    SEALED.labels(organ_id=organ_id).inc()
 
 
 def record_refused(code: str) -> None:
@@ -113,8 +125,43 @@ class _BacklogCollector:
         yield gauge
 
 
-def exposition(backlog: Mapping[str, int]) -> bytes:
-    """The text format: this process's (or all workers') metrics plus the backlog."""
+@dataclass(frozen=True, slots=True)
+class TransitionFigure:
+    """One agency in transition as /metrics shows it (read from the database at scrape)."""
+
+    organ_id: str
+    # The end of its last day, as a Unix time (Prometheus compares it with time()).
+    until_timestamp: float
+    sealed: int
+
+
+class _TransitionCollector:
+    """Every agency in transition: its end date and how many messages the axis sealed."""
+
+    def __init__(self, transitions: Sequence[TransitionFigure]) -> None:
+        self._transitions = transitions
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        until = GaugeMetricFamily(
+            "axis_transition_until_timestamp_seconds",
+            "End of the last day an agency in transition may send unsigned (sealed) envelopes.",
+            labels=["organ_id"],
+        )
+        sealed = GaugeMetricFamily(
+            "axis_transition_sealed_messages",
+            "Messages the axis has sealed for an agency in transition, since it was let in.",
+            labels=["organ_id"],
+        )
+        for figure in self._transitions:
+            until.add_metric([figure.organ_id], figure.until_timestamp)
+            sealed.add_metric([figure.organ_id], figure.sealed)
+        yield until
+        yield sealed
+
+
+def exposition(backlog: Mapping[str, int], transitions: Sequence[TransitionFigure] = ()) -> bytes:
+    """The text format: this process's (or all workers') metrics plus the backlog and the
+    agencies in transition."""
     registry = CollectorRegistry()
     if multiprocess_enabled():
         multiprocess.MultiProcessCollector(registry)
@@ -123,6 +170,7 @@ def exposition(backlog: Mapping[str, int]) -> bytes:
         text = generate_latest(REGISTRY)
     backlog_registry = CollectorRegistry()
     backlog_registry.register(_BacklogCollector(backlog))
+    backlog_registry.register(_TransitionCollector(transitions))
     return bytes(text) + bytes(generate_latest(backlog_registry))
 
 

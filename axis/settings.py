@@ -42,6 +42,7 @@ class Settings:
     receipt_deadline_working_days: int = 1
     public_holidays: tuple[str, ...] = DEFAULT_HOLIDAYS
     stats_refresh_seconds: float = 60.0
+    seal_key_file: Path | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls_client_certificates: str = "off"
@@ -196,6 +197,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("public_holidays", parse_holidays, "non-working days: MM-DD or YYYY-MM-DD, commas"),
     SettingSpec("stats_refresh_seconds", _seconds, "how often the statistics facts are refreshed"),
+    SettingSpec(
+        "seal_key_file",
+        Path,
+        "Ed25519 key (PKCS#8 PEM) that seals unsigned envelopes of agencies in transition "
+        "(default: seal.key in the data folder; required with an external database)",
+    ),
     SettingSpec("tls_cert", Path, "PEM certificate chain: serve HTTPS with it (with AXIS_TLS_KEY)"),
     SettingSpec("tls_key", Path, "PEM private key of AXIS_TLS_CERT"),
     SettingSpec(

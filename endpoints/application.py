@@ -13,6 +13,7 @@ from axis.runtime import Runtime
 from endpoints import (
     admin_agencies,
     admin_deliveries,
+    admin_nodes,
     api_agencies,
     api_messages,
     api_stats,
@@ -39,6 +40,7 @@ def build_application(runtime: Runtime) -> web.Application:
     api_agencies.add_routes(app)
     admin_agencies.add_routes(app)
     admin_deliveries.add_routes(app)
+    admin_nodes.add_routes(app)
     vxp.add_routes(app)
     api_messages.add_routes(app)
     api_stats.add_routes(app)

@@ -32,9 +32,12 @@ async def request_latency_middleware(request: web.Request, handler: Handler) -> 
 
 
 async def scrape(request: web.Request) -> web.Response:
-    backlog = await dashboard.backlog(request.app[RUNTIME].pool)
+    pool = request.app[RUNTIME].pool
+    backlog = await dashboard.backlog(pool)
+    transitions = await dashboard.transition_figures(pool)
     return web.Response(
-        body=metrics.exposition(backlog), headers={"Content-Type": metrics.CONTENT_TYPE}
+        body=metrics.exposition(backlog, transitions),
+        headers={"Content-Type": metrics.CONTENT_TYPE},
     )
 
 

@@ -85,6 +85,24 @@ SCHEMAS: dict[str, Any] = {
                 "type": ["string", "null"],
                 "description": "The id of the latest update (2) of this copy.",
             },
+            "signature": _ref("SignatureState"),
+        },
+    },
+    "SignatureState": {
+        "type": "object",
+        "required": ["state"],
+        "description": "How the message is vouched for. 'signed': its sender's XML signature, "
+        "verified by the axis. 'sealed': NOT signed; its sender is an agency in transition, "
+        "authenticated by its channel credentials alone, and the axis sealed the exact bytes "
+        "(a JWS, EdDSA, checkable with 'axis envelope verify-seal' and the axis's seal "
+        "certificate; see docs/http-api.md).",
+        "properties": {
+            "state": {"enum": ["signed", "sealed"]},
+            "seal": {
+                "type": "string",
+                "description": "Only when sealed: the compact JWS whose payload names the "
+                "SHA-256 of the bytes, the agency, the channel and the time.",
+            },
         },
     },
     "InboxPage": {
@@ -205,6 +223,7 @@ SCHEMAS: dict[str, Any] = {
             "document_id": {"type": "string"},
             "accepted_at": {"type": "string", "format": "date-time"},
             "business_type": {"enum": ["new", "revocation", "update", "replacement", None]},
+            "signature": _ref("SignatureState"),
             "recipients": {"type": "array", "items": _ref("RecipientTracking")},
             "acts_on": {
                 "oneOf": [_ref("DocumentLink"), {"type": "null"}],

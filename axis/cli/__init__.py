@@ -21,6 +21,7 @@ from axis.cli import (
     client,
     deliveries,
     envelope_inspect,
+    envelope_seal,
     envelope_signing,
     pki,
     server,
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     envelope_commands = envelope.add_subparsers(dest="envelope_command", required=True)
     envelope_inspect.register(envelope_commands)
     envelope_signing.register(envelope_commands)
+    envelope_seal.register(envelope_commands)
     return parser
 
 

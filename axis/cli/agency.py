@@ -1,4 +1,5 @@
-"""``axis agency``: register agencies, list and show them, suspend, add certificates.
+"""``axis agency``: register agencies, list and show them, suspend, add certificates,
+and let an agency that cannot sign yet in for a while (``--transition-until``).
 
 Every command applies pending migrations first (harmless when up to date),
 so a fresh data folder works without a separate ``axis migrate``.
@@ -10,12 +11,14 @@ import argparse
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from axis.cli.options import add_database_options, add_json_option, settings_from
 from axis.errors import CommandError
-from axis.registry import allowances
+from axis.intake.sealing import seal_key_for
+from axis.registry import allowances, transition
 from axis.registry.agencies import AgencyCertificate, Registry
 from axis.registry.secret_box import secret_box_for
 from axis.settings import Settings
@@ -76,6 +79,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add.add_argument("--endpoint", metavar="URL", help="push endpoint (without it: pull)")
     add.add_argument("--legacy-sha1", action="store_true", help="accept RSA-SHA1 signatures")
     add.add_argument("--system-id", metavar="ID", help="VXP systemId (default: the OrganId)")
+    _add_transition_option(add)
     add.set_defaults(handler=_add)
 
     listing = commands.add_parser("list", help="list agencies in OrganId order")
@@ -96,17 +100,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         change.set_defaults(handler=_set_active, active=active)
         changes.append(change)
 
-    setting = commands.add_parser("set", help="change an agency's settings")
-    setting.add_argument("organ_id", metavar="ORGAN_ID")
-    setting.add_argument(
-        "--requests-per-minute",
-        required=True,
-        type=_allowance,
-        metavar="N|default",
-        help="its own fleet-wide allowance (busy ministries); 'default' for the axis's",
-    )
-    setting.set_defaults(handler=_set)
-    changes.append(setting)
+    changes.append(_register_set(commands))
 
     cert = commands.add_parser("cert", help="agency signing certificates")
     cert_commands = cert.add_subparsers(dest="cert_command", required=True)
@@ -120,9 +114,68 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         add_json_option(parser)
 
 
+def _register_set(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    """``axis agency set``: an agency's rate allowance and its transition policy."""
+    setting = commands.add_parser(
+        "set", help="change an agency's settings: its rate allowance, its transition policy"
+    )
+    setting.add_argument("organ_id", metavar="ORGAN_ID")
+    setting.add_argument(
+        "--requests-per-minute",
+        type=_allowance,
+        # Absent when not given: None already means "back to the axis's default".
+        default=argparse.SUPPRESS,
+        metavar="N|default",
+        help="its own fleet-wide allowance (busy ministries); 'default' for the axis's",
+    )
+    policy = setting.add_mutually_exclusive_group()
+    _add_transition_option(policy)
+    policy.add_argument(
+        "--no-transition",
+        action="store_true",
+        help="end the transition now: unsigned envelopes are refused from now on",
+    )
+    setting.set_defaults(handler=_set)
+    return setting
+
+
+def _transition_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD, not {text!r}") from None
+
+
+def _add_transition_option(parser: argparse.ArgumentParser | argparse._ActionsContainer) -> None:
+    parser.add_argument(
+        "--transition-until",
+        type=_transition_date,
+        metavar="DATE",
+        help="accept envelopes without an XML signature through DATE (YYYY-MM-DD, inclusive), "
+        "sealed by the axis and shown as unsigned; off by default",
+    )
+
+
+def _check_until(until: date | None) -> None:
+    if until is not None and until < transition.today():
+        raise CommandError(f"The transition end date {until.isoformat()} is already past.")
+
+
+async def _let_in(settings: Settings, pool: Pool, organ_id: str, until: date) -> None:
+    _check_until(until)
+    # Refused now, not at the agency's first envelope: without a seal key the
+    # axis could not seal what the policy lets in.
+    seal_key_for(settings)
+    await transition.set_transition(pool, organ_id, until)
+
+
 async def _add(args: argparse.Namespace) -> int:
     certificates = [read_file(path, "certificate") for path in args.cert]
-    async with open_registry(args) as registry:
+    _check_until(args.transition_until)
+    async with open_pool(args) as (settings, pool):
+        registry = Registry(pool, secret_box_for(settings))
         credentials = await registry.add(
             args.organ_id,
             args.name,
@@ -132,11 +185,15 @@ async def _add(args: argparse.Namespace) -> int:
             system_id=args.system_id,
             certificates=certificates,
         )
+        if args.transition_until is not None:
+            await _let_in(settings, pool, args.organ_id, args.transition_until)
     shown = {
         "organ_id": credentials.organ_id,
         "system_id": credentials.system_id,
         "secret": credentials.secret,
     }
+    if args.transition_until is not None:
+        shown["transition_until"] = args.transition_until.isoformat()
     if args.json:
         print(json.dumps(shown))
     else:
@@ -167,11 +224,30 @@ async def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _set_transition(settings: Settings, pool: Pool, args: argparse.Namespace) -> str:
+    """Applies --transition-until / --no-transition; returns the sentence that says so."""
+    await Registry(pool, secret_box_for(settings)).require(args.organ_id)
+    if args.no_transition:
+        await transition.clear_transition(pool, args.organ_id)
+        return f"{args.organ_id} must sign: envelopes without an XML signature are refused"
+    await _let_in(settings, pool, args.organ_id, args.transition_until)
+    return (
+        f"{args.organ_id} may send envelopes without an XML signature through "
+        f"{args.transition_until.isoformat()}; the axis seals them and shows them as unsigned"
+    )
+
+
 async def _show(args: argparse.Namespace) -> int:
-    async with open_registry(args) as registry:
+    async with open_pool(args) as (settings, pool):
+        registry = Registry(pool, secret_box_for(settings))
         agency = await registry.require(args.organ_id)
         certificates = await registry.certificates(args.organ_id)
-    shown = {**agency.as_json(), "certificates": [certificate_json(c) for c in certificates]}
+        policy = await transition.transition_of(pool, args.organ_id)
+    shown = {
+        **agency.as_json(),
+        "transition_until": None if policy is None else policy.until.isoformat(),
+        "certificates": [certificate_json(c) for c in certificates],
+    }
     if args.json:
         print(json.dumps(shown, ensure_ascii=False))
         return 0
@@ -214,13 +290,28 @@ def _allowance(text: str) -> int | None:
 
 
 async def _set(args: argparse.Namespace) -> int:
-    async with open_pool(args) as (_, pool):
-        await allowances.set_allowance(pool, args.organ_id, args.requests_per_minute)
-    shown = "default" if args.requests_per_minute is None else args.requests_per_minute
+    wants_allowance = hasattr(args, "requests_per_minute")
+    wants_transition = args.transition_until is not None or args.no_transition
+    if not wants_allowance and not wants_transition:
+        raise CommandError(
+            "Nothing to change: give --requests-per-minute, --transition-until or --no-transition."
+        )
+    shown: dict[str, object] = {"organ_id": args.organ_id}
+    said = []
+    async with open_pool(args) as (settings, pool):
+        if wants_allowance:
+            await allowances.set_allowance(pool, args.organ_id, args.requests_per_minute)
+            allowance = "default" if args.requests_per_minute is None else args.requests_per_minute
+            shown["requests_per_minute"] = allowance
+            said.append(f"{args.organ_id} may make {allowance} requests per minute")
+        if wants_transition:
+            said.append(await _set_transition(settings, pool, args))
+            until = None if args.no_transition else args.transition_until.isoformat()
+            shown["transition_until"] = until
     if args.json:
-        print(json.dumps({"organ_id": args.organ_id, "requests_per_minute": shown}))
+        print(json.dumps(shown))
     else:
-        print(f"{args.organ_id} may make {shown} requests per minute")
+        print("\n".join(said))
     return 0
 
 

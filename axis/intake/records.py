@@ -4,15 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from axis.vocabulary import DeliveryMode, MessageKind, ReceivedVia
 from envelope import StatusCode
 
 
+class VouchedBy(StrEnum):
+    """Who vouches for a message: its sender's XML signature, or the axis's seal."""
+
+    SIGNATURE = "signed"
+    # No XML signature: an agency in transition, authenticated by its channel
+    # credentials alone; the axis attests the bytes, never that they are signed.
+    SEAL = "sealed"
+
+
+@dataclass(frozen=True, slots=True)
+class Seal:
+    """The axis's seal over a message (a JWS, see :mod:`signing.seal`) and when it was made."""
+
+    jws: str
+    sealed_at: datetime
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Signed:
-    """Bytes whose envelope, signature and sender were checked: what every message has."""
+    """Bytes whose envelope, signature (or seal) and sender were checked: what every message has."""
 
     message_id: str
     sender_id: str
@@ -21,6 +39,9 @@ class Signed:
     signer_fingerprint: str
     signature_algorithm: str
     received_via: ReceivedVia
+    vouched_by: VouchedBy = VouchedBy.SIGNATURE
+    # Only for VouchedBy.SEAL: stored beside the message in the same transaction.
+    seal: Seal | None = None
 
 
 @dataclass(frozen=True, slots=True)

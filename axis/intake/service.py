@@ -20,9 +20,11 @@ import logging
 from typing import Any, TypeVar
 
 import asyncpg
+from lxml import etree
 
 import signing
 from axis import metrics
+from axis.intake import sealing
 from axis.intake.door import DoorRefusals
 from axis.intake.message_ids import new_message_id
 from axis.intake.records import (
@@ -31,6 +33,7 @@ from axis.intake.records import (
     Checked,
     CheckedDocument,
     CheckedStatus,
+    VouchedBy,
 )
 from axis.intake.refusals import (
     Forbidden,
@@ -40,7 +43,8 @@ from axis.intake.refusals import (
     Refusal,
     RefusalRecord,
 )
-from axis.intake.writer import Item, Outcome, write_batch
+from axis.intake.writer import Item, Outcome
+from axis.registry import transition
 from axis.registry.agencies import Agency, Registry
 from axis.registry.agency_cache import AgencyCache
 from axis.registry.trust_cache import TrustCache
@@ -58,6 +62,7 @@ from envelope import (
     parse_tree,
     parse_valid,
 )
+from signing.seal import SEALED_ALGORITHM
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +105,15 @@ def _envelope_refusal(error: EnvelopeError) -> Refusal:
     return MalformedMessage(error.message, code=error.code)
 
 
+def _check_sender(agency: Agency, message: Document | Status) -> None:
+    sender = message.sender.organ_id if message.sender else ""
+    if sender != agency.organ_id:
+        raise Forbidden(
+            f"The envelope's From/OrganId is {sender!r}, but the caller is {agency.organ_id}.",
+            code="sender.mismatch",
+        )
+
+
 def _urgency(item: Item) -> int:
     """A hỏa tốc document is stored before routine ones waiting with it (issue #8)."""
     return item.priority if isinstance(item, CheckedDocument) else 0
@@ -122,8 +136,9 @@ class Intake:
         self._trust = trust
         self._agencies = AgencyCache(registry, ttl=agency_ttl)
         self._committer: GroupCommitter[Item, Outcome] = GroupCommitter(
-            pool, write_batch, batch_size=batch_size, urgency=_urgency
+            pool, sealing.write_with_seals, batch_size=batch_size, urgency=_urgency
         )
+        self._sealer = sealing.Sealer(settings)
         self.door = DoorRefusals(pool)
 
     @property
@@ -195,6 +210,8 @@ class Intake:
             assert isinstance(outcome, Accepted)
             if outcome.created:
                 metrics.record_accepted(outcome.kind)
+                if checked.vouched_by is VouchedBy.SEAL:
+                    metrics.record_sealed(agency.organ_id)
             return outcome
         raise AssertionError("unreachable")
 
@@ -205,36 +222,82 @@ class Intake:
             message = parse_valid(data, tree=tree)
         except EnvelopeError as error:
             raise _envelope_refusal(error) from None
+        message_id = new_message_id()
+        sha256 = hashlib.sha256(data).digest()
+        vouch = await self._vouch(agency, data, tree, message, message_id, sha256, received_via)
+        common: dict[str, Any] = {
+            "message_id": message_id,
+            "sender_id": agency.organ_id,
+            "body": data,
+            "sha256": sha256,
+            "received_via": received_via,
+            **vouch,
+        }
+        if isinstance(message, Status):
+            return self._status(message, common)
+        return await self._document(message, common)
+
+    async def _vouch(
+        self,
+        agency: Agency,
+        data: bytes,
+        tree: etree._Element,
+        message: Document | Status,
+        message_id: str,
+        sha256: bytes,
+        received_via: ReceivedVia,
+    ) -> dict[str, Any]:
+        """Who vouches for the message: its verified XML signature, or (an agency in
+        transition sending none) the axis's seal. Signed wins: an envelope carrying an
+        XML signature is verified as usual, whatever the sender's policy."""
         try:
             verified = signing.verify(
                 data, await self._trust.store(), allow_sha1=agency.legacy_sha1, tree=tree
             )
         except signing.SignatureError as error:
-            raise InvalidMessage(str(error), code=error.code) from None
-        sender = message.sender.organ_id if message.sender else ""
-        if sender != agency.organ_id:
-            raise Forbidden(
-                f"The envelope's From/OrganId is {sender!r}, but the caller is {agency.organ_id}.",
-                code="sender.mismatch",
+            unsigned = isinstance(
+                error, signing.MissingSignatureError | signing.MisplacedSignatureError
             )
+            found = sealing.xml_signature_found(tree) if unsigned else "signed"
+            if found == "signed":
+                raise InvalidMessage(str(error), code=error.code) from None
+            await self._admit_unsigned(agency, error)
+            _check_sender(agency, message)
+            seal = self._sealer.seal(
+                data_sha256=sha256, size=len(data), organ_id=agency.organ_id,
+                received_via=received_via, message_id=message_id, xml_signature=found,
+            )  # fmt: skip
+            return {
+                "signer_fingerprint": self._sealer.key.fingerprint,
+                "signature_algorithm": SEALED_ALGORITHM,
+                "vouched_by": VouchedBy.SEAL,
+                "seal": seal,
+            }
+        _check_sender(agency, message)
         if verified.fingerprint not in await self._agencies.fingerprints(agency.organ_id):
             raise InvalidMessage(
                 f"The signing certificate ({verified.subject}, SHA-256 {verified.fingerprint}) "
                 f"is not registered for {agency.organ_id}.",
                 code="certificate.not_registered",
             )
-        common: dict[str, Any] = {
-            "message_id": new_message_id(),
-            "sender_id": agency.organ_id,
-            "body": data,
-            "sha256": hashlib.sha256(data).digest(),
+        return {
             "signer_fingerprint": verified.fingerprint,
             "signature_algorithm": verified.signature_algorithm,
-            "received_via": received_via,
         }
-        if isinstance(message, Status):
-            return self._status(message, common)
-        return await self._document(message, common)
+
+    async def _admit_unsigned(self, agency: Agency, error: signing.SignatureError) -> None:
+        """Refuses an envelope without an XML signature unless its sender is in transition
+        today; the refusal keeps the signature's code and names the policy."""
+        policy = await transition.transition_of(self._pool, agency.organ_id)
+        if policy is None:
+            raise InvalidMessage(f"{error} {transition.POLICY_HINT}", code=error.code)
+        if not policy.open_on(transition.today()):
+            raise InvalidMessage(
+                f"{error} {agency.organ_id} was in transition (unsigned envelopes sealed by "
+                f"the axis) until {policy.until.isoformat()}; that period has ended, so its "
+                "envelopes must now carry an XML signature.",
+                code=error.code,
+            )
 
     async def _document(self, document: Document, common: dict[str, Any]) -> CheckedDocument:
         wanted = _recipients(document)

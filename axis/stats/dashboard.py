@@ -8,15 +8,21 @@ delivery the same audited way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from axis import metrics
 from axis.delivery import dead_letters
+from axis.fleet import nodes
+from axis.registry import transition
+from axis.registry.transition import TransitionAgency
 from axis.storage import sql
 from axis.storage.database import Pool
 
 BACKLOG_STATES = ("queued", "retrying", "dead")
 BACKLOG_ALERT = 1000
+# Operators are warned this many days before an agency's transition ends.
+TRANSITION_ALERT_DAYS = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +46,11 @@ class Dashboard:
     sha1_agencies: list[dict[str, Any]]
     expiring_certificates: list[dict[str, Any]]
     alerts: list[Alert] = field(default_factory=list)
+    # Agencies let in without an XML signature (sealed by the axis), soonest end first.
+    transitions: list[TransitionAgency] = field(default_factory=list)
+    today: date = field(default_factory=transition.today)
+    # The fleet: live nodes first, then those dead or stopped in the last hour.
+    nodes: list[nodes.NodeView] = field(default_factory=list)
 
 
 def _per_minute(rows: list[Any], minutes: list[datetime]) -> list[int]:
@@ -53,6 +64,14 @@ async def backlog(pool: Pool) -> dict[str, int]:
     counts = dict.fromkeys(BACKLOG_STATES, 0)
     counts.update({row["transport_state"]: int(row["count"]) for row in rows})
     return counts
+
+
+async def transition_figures(pool: Pool) -> list[metrics.TransitionFigure]:
+    """What /metrics shows of the agencies in transition."""
+    return [
+        metrics.TransitionFigure(agency.organ_id, agency.until_timestamp, agency.sealed)
+        for agency in await transition.transition_agencies(pool)
+    ]
 
 
 async def load(pool: Pool) -> Dashboard:
@@ -81,7 +100,9 @@ async def load(pool: Pool) -> Dashboard:
         refusals=[dict(row) for row in refusals],
         sha1_agencies=[dict(row) for row in sha1],
         expiring_certificates=[dict(row) for row in expiring],
+        transitions=await transition.transition_agencies(pool),
     )
+    board.nodes.extend(await nodes.list_nodes(pool))
     board.alerts.extend(alerts_for(board))
     return board
 
@@ -100,6 +121,7 @@ def alerts_for(board: Dashboard) -> list[Alert]:
     waiting = board.backlog.get("queued", 0) + board.backlog.get("retrying", 0)
     if waiting >= BACKLOG_ALERT:
         alerts.append(Alert("warning", f"Hàng đợi đang tăng: {waiting} bản chờ gửi."))
+    alerts.extend(_transition_alerts(board))
     for certificate in board.expiring_certificates:
         alerts.append(
             Alert(
@@ -126,3 +148,17 @@ async def discard_dead(pool: Pool, delivery_id: int, actor: str) -> bool:
     except (dead_letters.DeliveryNotFound, dead_letters.DeliveryNotDead):
         return False
     return True
+
+
+def _transition_alerts(board: Dashboard) -> list[Alert]:
+    alerts = []
+    for agency in board.transitions:
+        left = (agency.until - board.today).days
+        until = f"{agency.until:%d/%m/%Y}"
+        if left < 0:
+            text = f"{agency.organ_id} đã hết thời gian chuyển tiếp ({until}): "
+            alerts.append(Alert("warning", text + "văn bản chưa ký số bị từ chối."))
+        elif left <= TRANSITION_ALERT_DAYS:
+            text = f"{agency.organ_id} hết thời gian chuyển tiếp sau {left} ngày ({until}); "
+            alerts.append(Alert("warning", text + "văn bản vẫn chưa ký số."))
+    return alerts

@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncpg
 
-from axis.delivery.pull.inbox import MessageNotFound, copy_state
+from axis.delivery.pull.inbox import MessageNotFound, copy_state, signature_field
 from axis.storage import sql
 from axis.storage.database import Pool
 from envelope import StatusCode
@@ -135,6 +135,7 @@ async def tracking(pool: Pool, message_id: str, organ_id: str) -> dict[str, Any]
         statuses = await connection.fetch(sql.query("tracking_statuses"), message_id)
         acting = await connection.fetch(sql.query("tracking_acting_documents"), message_id)
         acted_on = await connection.fetch(sql.query("tracking_acted_on"), message_id)
+        seal = await connection.fetchval(sql.query("tracking_seal"), message_id)
     first = next((row for row in acted_on if row["id"] == message["acts_on_message_id"]), None)
     return {
         "id": message["id"],
@@ -144,6 +145,7 @@ async def tracking(pool: Pool, message_id: str, organ_id: str) -> dict[str, Any]
         "business_type": BUSINESS_NAMES.get(message["business_type"] or 0, "new")
         if message["kind"] == "edoc"
         else None,
+        "signature": signature_field(seal),
         "recipients": [_recipient(d, statuses, acting, organ_id) for d in deliveries],
         "acts_on": None
         if first is None

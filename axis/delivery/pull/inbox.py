@@ -96,6 +96,8 @@ class InboxItem:
     size: int
     sha256: str
     copy: CopyState = CopyState()
+    # The axis's seal (a JWS) when the sender was in transition and did not sign.
+    seal: str | None = None
 
     def body(self) -> dict[str, Any]:
         return {
@@ -110,7 +112,15 @@ class InboxItem:
             "size": self.size,
             "sha256": self.sha256,
             **self.copy.body(),
+            "signature": signature_field(self.seal),
         }
+
+
+def signature_field(seal: str | None) -> dict[str, Any]:
+    """How a message is vouched for: its sender's XML signature, or the axis's seal."""
+    if seal is None:
+        return {"state": "signed"}
+    return {"state": "sealed", "seal": seal}
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +171,7 @@ async def page(
     kinds = list(KINDS) if kind is None else [kind]
     rows = await pool.fetch(sql.query("inbox_page"), organ_id, kinds, rank, after, limit)
     copies = await copy_states(pool, organ_id, [row["id"] for row in rows if row["kind"] == "edoc"])
+    seals = await seals_of(pool, [row["id"] for row in rows])
     items = tuple(
         InboxItem(
             id=row["id"],
@@ -174,6 +185,7 @@ async def page(
             size=row["size"],
             sha256=bytes(row["sha256"]).hex(),
             copy=copies.get(row["id"], CopyState()),
+            seal=seals.get(row["id"]),
         )
         for row in rows
     )
@@ -181,6 +193,15 @@ async def page(
         _cursor(-rows[-1]["rank"], rows[-1]["delivery_id"]) if len(rows) == limit else None
     )
     return InboxPage(items, next_cursor)
+
+
+async def seals_of(pool: Pool, message_ids: list[str]) -> dict[str, str]:
+    """The seals of those messages that have one (agencies in transition): rare, so
+    looked up apart rather than joined into every page."""
+    if not message_ids:
+        return {}
+    rows = await pool.fetch(sql.query("seal_of_messages"), message_ids)
+    return {row["message_id"]: row["seal"] for row in rows}
 
 
 async def copy_states(pool: Pool, organ_id: str, message_ids: list[str]) -> dict[str, CopyState]:

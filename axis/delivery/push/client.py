@@ -47,6 +47,8 @@ class Push:
     sender_id: str
     body: bytes
     body_sha256_hex: str
+    # Accepted from an agency in transition without an XML signature, sealed by the axis.
+    sealed: bool = False
 
 
 def signature(secret: str, timestamp: str, message_id: str, body_sha256_hex: str) -> str:
@@ -63,6 +65,7 @@ def push_headers(push: Push, secret: str, timestamp: str | None = None) -> dict[
         "X-Axis-From": push.sender_id,
         "X-Axis-Timestamp": stamp,
         "X-Axis-Signature": signature(secret, stamp, push.message_id, push.body_sha256_hex),
+        **({"X-Axis-Signature-State": "sealed"} if push.sealed else {}),
     }
 
 
