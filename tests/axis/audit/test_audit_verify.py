@@ -1,4 +1,8 @@
-"""``axis audit verify``: an intact chain passes; a changed or removed row is named."""
+"""``axis audit verify``: an intact chain passes; a changed or removed row is named.
+
+Entries are sealed before they are tampered with: an unsealed entry is not
+in the chain yet (it shows as the sealer's lag).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import asyncpg
 import pytest
 
 from axis.audit import chain as audit
+from axis.audit import sealer
 from axis.cli import main
 from axis.storage.database import connect
 from tests.support.processes import TEST_SECRET_KEY, run_axis
@@ -22,6 +27,7 @@ async def _write_chain(database_url: str, count: int) -> list[int]:
                 connection,
                 [audit.AuditEntry("tester", "user.add", f"s{n}", {"n": n}) for n in range(count)],
             )
+        await sealer.seal_pending(connection)
         rows = await connection.fetch("SELECT id FROM audit_log ORDER BY id")
         return [row["id"] for row in rows]
     finally:
