@@ -94,11 +94,13 @@ async def seal_batch(connection: Connection, holder: str, limit: int = BATCH) ->
     return len(rows)
 
 
-async def seal_pending(connection: Connection, holder: str | None = None) -> int:
+async def seal_pending(
+    connection: Connection, holder: str | None = None, batch: int = BATCH
+) -> int:
     """Seals everything sealable now; how many entries it sealed."""
     holder = holder or node_name()
     total = 0
-    while (sealed := await seal_batch(connection, holder)) > 0:
+    while (sealed := await seal_batch(connection, holder, batch)) > 0:
         total += sealed
     return total
 
@@ -112,9 +114,10 @@ async def status(connection: Connection) -> SealerStatus:
 class AuditSealer:
     """The sealing loop of one node: waits for the lease, then seals until stopped."""
 
-    def __init__(self, pool: Pool, holder: str | None = None) -> None:
+    def __init__(self, pool: Pool, holder: str | None = None, batch: int = BATCH) -> None:
         self._pool = pool
         self._holder = holder or node_name()
+        self._batch = batch
         self._task: asyncio.Task[None] | None = None
         self.holds_lease = False
 
@@ -147,7 +150,7 @@ class AuditSealer:
         try:
             await connection.execute(sql.query("sealer_keepalives"))
             while True:
-                await seal_pending(connection, self._holder)
+                await seal_pending(connection, self._holder, self._batch)
                 await asyncio.sleep(SEAL_SECONDS)
         finally:
             self.holds_lease = False

@@ -12,7 +12,10 @@ async def write_entries(connection: Connection, count: int, prefix: str = "s") -
     async with connection.transaction():
         await audit.append_many(
             connection,
-            [audit.AuditEntry("tester", "user.add", f"{prefix}{n}", {"n": n}) for n in range(count)],
+            [
+                audit.AuditEntry("tester", "user.add", f"{prefix}{n}", {"n": n})
+                for n in range(count)
+            ],
         )
 
 

@@ -32,7 +32,7 @@ async def _report(connection: Connection) -> audit.ChainReport:
 async def test_an_untouched_chain_is_intact_and_reports_its_lag(
     sealed: tuple[Connection, list[int]],
 ) -> None:
-    connection, ids = sealed
+    connection, _ = sealed
     report = await _report(connection)
     assert report.intact and report.rows_checked == 6
     assert report.unsealed == 2 and report.oldest_unsealed_age is not None
@@ -45,7 +45,9 @@ async def test_an_edited_entry_is_named(
     database_url: str, sealed: tuple[Connection, list[int]]
 ) -> None:
     connection, ids = sealed
-    await tamper(database_url, ("UPDATE audit_log SET detail = '{\"n\": 9}' WHERE id = $1", (ids[3],)))
+    await tamper(
+        database_url, ("UPDATE audit_log SET detail = '{\"n\": 9}' WHERE id = $1", (ids[3],))
+    )
     report = await _report(connection)
     assert report.first_broken_id == ids[3] and "was changed" in report.reason
 
