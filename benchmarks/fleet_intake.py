@@ -243,14 +243,15 @@ def _prepare(
     return manifest
 
 
-def _split(manifest: Path, parts: int) -> list[Path]:
+def _split(manifest: Path, parts: int) -> tuple[list[Path], int]:
+    """The manifest in ``parts`` interleaved shares, and how many envelopes in all."""
     lines = manifest.read_text().splitlines()
     paths = []
     for part in range(parts):
         path = manifest.with_name(f"manifest.{part}")
         path.write_text("\n".join(lines[part::parts]) + "\n")
         paths.append(path)
-    return paths
+    return paths, len(lines)
 
 
 async def _wait_ready(port: int) -> None:
@@ -330,8 +331,7 @@ async def _phase(fleet: Fleet, manifest: Path, nodes: int) -> dict[str, Any]:
     try:
         await asyncio.gather(*(_wait_ready(port) for port in ports))
         threads = 2 // nodes
-        manifests = _split(manifest, nodes)
-        expected = len(manifest.read_text().splitlines())
+        manifests, expected = _split(manifest, nodes)
         stop = asyncio.Event()
         sampling = asyncio.create_task(_sample_waits(fleet.url, stop))
         psutil.cpu_percent()
