@@ -80,7 +80,7 @@ FROM unsealed
 
 -- name: sealer_lag
 -- Cheap, for a node's view: entries after the sealer's cursor.
-SELECT count(*) AS waiting, min(e.at) AS oldest_waiting_at, max(st.holder) AS holder,
+SELECT count(e.id) AS waiting, min(e.at) AS oldest_waiting_at, max(st.holder) AS holder,
        max(st.sealed_at) AS sealed_at
 FROM audit_sealer st
 LEFT JOIN audit_log e ON e.xact IS NOT NULL AND (e.xact, e.id) > (st.last_xact, st.last_id)
