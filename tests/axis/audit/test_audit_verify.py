@@ -7,6 +7,7 @@ in the chain yet (it shows as the sealer's lag).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 
 import asyncpg
@@ -90,3 +91,21 @@ async def test_verify_in_a_real_process(database_url: str) -> None:
     broken = await asyncio.to_thread(run_axis, ["audit", "verify", "--database-url", database_url])
     assert broken.returncode == 2
     assert f"audit row {ids[0]}" in broken.stderr and "Traceback" not in broken.stderr
+
+
+async def test_verify_reports_how_far_sealing_lags(database_url: str) -> None:
+    connection = await connect(database_url)
+    try:
+        async with connection.transaction():
+            await audit.append(connection, audit.AuditEntry("tester", "user.add", "waiting"))
+    finally:
+        await connection.close()
+    answer = await asyncio.to_thread(
+        run_axis, ["audit", "verify", "--json", "--database-url", database_url]
+    )
+    assert answer.returncode == 0, answer.stderr
+    report = json.loads(answer.stdout)
+    assert report["intact"] and report["unsealed"] == 1
+    assert report["oldest_unsealed_seconds"] >= 0
+    text = await asyncio.to_thread(run_axis, ["audit", "verify", "--database-url", database_url])
+    assert "1 entries wait to be sealed" in text.stdout
