@@ -29,6 +29,15 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 ACCEPTED = Counter("axis_messages_accepted_total", "Messages accepted by intake.", ["kind"])
 REFUSED = Counter("axis_messages_refused_total", "Submissions refused, by code.", ["code"])
+DOOR_REFUSED = Counter(
+    "axis_door_refusals_total",
+    "Requests refused before any agency was known (not in the audit chain), by code.",
+    ["code"],
+)
+RATE_LIMITED = Counter(
+    "axis_rate_limited_total", "Requests answered 429, by what was over (source, agency).",
+    ["limit"],
+)  # fmt: skip
 DELIVERIES = Counter(
     "axis_deliveries_total", "Delivery attempts by outcome (delivered, retrying, dead).",
     ["outcome"],
@@ -58,6 +67,14 @@ def record_accepted(kind: str) -> None:
 
 def record_refused(code: str) -> None:
     REFUSED.labels(code=code).inc()
+
+
+def record_door_refusal(code: str) -> None:
+    DOOR_REFUSED.labels(code=code).inc()
+
+
+def record_rate_limited(limit: str) -> None:
+    RATE_LIMITED.labels(limit=limit).inc()
 
 
 def record_delivery(outcome: str) -> None:

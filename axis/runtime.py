@@ -12,13 +12,19 @@ from dataclasses import dataclass
 from axis.delivery.pull.service import PullDelivery
 from axis.expiring_cache import ExpiringCache
 from axis.intake.service import Intake
+from axis.registry import allowances
 from axis.registry.agencies import Agency, Registry
 from axis.registry.secret_box import SecretBox, secret_box_for
 from axis.registry.trust_cache import TrustCache
 from axis.settings import Settings
 from axis.storage.database import Pool
+from axis.storage.rate_windows import FleetCounters
 
 AUTHENTICATION_TTL = 2.0
+# Misses are made-up tokens as often as typos: keep only a few recent ones,
+# so a flood of random tokens costs no memory (issue #15).
+AUTHENTICATION_MISSES = 256
+ALLOWANCES_TTL = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +39,16 @@ class Runtime:
     # otherwise be one database round trip per request.
     agencies_by_secret: ExpiringCache[str, Agency | None]
     pull: PullDelivery
+    # Requests per source address and per agency, counted fleet-wide.
+    rate_counts: FleetCounters
+    # "all" -> OrganId -> requests per minute of the agencies with their own.
+    allowances: ExpiringCache[str, dict[str, int]]
     worker_index: int = 0
 
     async def close(self) -> None:
         await self.intake.close()
         await self.pull.close()
+        await self.rate_counts.close()
 
 
 def open_runtime(settings: Settings, pool: Pool, worker_index: int = 0) -> Runtime:
@@ -52,7 +63,11 @@ def open_runtime(settings: Settings, pool: Pool, worker_index: int = 0) -> Runti
         registry=registry,
         trust=trust,
         intake=intake,
-        agencies_by_secret=ExpiringCache(registry.by_bearer_secret, ttl=AUTHENTICATION_TTL),
+        agencies_by_secret=ExpiringCache(
+            registry.by_bearer_secret, ttl=AUTHENTICATION_TTL, max_misses=AUTHENTICATION_MISSES
+        ),
         pull=PullDelivery(pool),
+        rate_counts=FleetCounters(pool),
+        allowances=ExpiringCache(lambda _: allowances.all_allowances(pool), ttl=ALLOWANCES_TTL),
         worker_index=worker_index,
     )

@@ -8,6 +8,7 @@ README's configuration table can be checked against this list.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -41,6 +42,31 @@ class Settings:
     receipt_deadline_working_days: int = 1
     public_holidays: tuple[str, ...] = DEFAULT_HOLIDAYS
     stats_refresh_seconds: float = 60.0
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_certificates: str = "off"
+    tls_client_ca: Path | None = None
+    rate_limit_source_per_minute: int = 600
+    rate_limit_agency_per_minute: int = 6000
+    trusted_proxies: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Settings that only make sense together are refused together, at start-up.
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ConfigurationError(
+                "Settings AXIS_TLS_CERT and AXIS_TLS_KEY go together: give both or neither."
+            )
+        if self.tls_client_certificates != "off" and (
+            self.tls_cert is None or self.tls_client_ca is None
+        ):
+            raise ConfigurationError(
+                "Setting AXIS_TLS_CLIENT_CERTIFICATES needs HTTPS (AXIS_TLS_CERT, AXIS_TLS_KEY) "
+                "and the CAs client certificates chain to (AXIS_TLS_CLIENT_CA)."
+            )
+
+    @property
+    def serves_https(self) -> bool:
+        return self.tls_cert is not None
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -53,7 +79,7 @@ class Settings:
     @property
     def base_url(self) -> str:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host  # noqa: S104
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.serves_https else 'http'}://{host}:{self.port}"
 
 
 def _integer(low: int, high: int) -> Callable[[str], int]:
@@ -115,6 +141,16 @@ def _non_empty(text: str) -> str:
     return text
 
 
+def _addresses(text: str) -> tuple[str, ...]:
+    values = tuple(part.strip() for part in text.split(",") if part.strip())
+    for value in values:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError(f"must be IP addresses separated by commas, not {value!r}") from None
+    return values
+
+
 def _path_prefix(text: str) -> str:
     value = "/" + text.strip().strip("/")
     if value == "/":
@@ -160,6 +196,29 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("public_holidays", parse_holidays, "non-working days: MM-DD or YYYY-MM-DD, commas"),
     SettingSpec("stats_refresh_seconds", _seconds, "how often the statistics facts are refreshed"),
+    SettingSpec("tls_cert", Path, "PEM certificate chain: serve HTTPS with it (with AXIS_TLS_KEY)"),
+    SettingSpec("tls_key", Path, "PEM private key of AXIS_TLS_CERT"),
+    SettingSpec(
+        "tls_client_certificates",
+        _choice("off", "optional", "required"),
+        "ask callers for a client certificate bound to their registered one (mTLS)",
+    ),
+    SettingSpec("tls_client_ca", Path, "PEM bundle of the CAs client certificates chain to"),
+    SettingSpec(
+        "rate_limit_source_per_minute",
+        _integer(1, 10_000_000),
+        "requests per minute one address may make without agency credentials (fleet-wide)",
+    ),
+    SettingSpec(
+        "rate_limit_agency_per_minute",
+        _integer(1, 10_000_000),
+        "requests per minute of an agency without its own allowance (fleet-wide)",
+    ),
+    SettingSpec(
+        "trusted_proxies",
+        _addresses,
+        "reverse proxies whose X-Forwarded-For names the source address, commas",
+    ),
 )
 
 _SPEC_BY_NAME = {spec.name: spec for spec in SETTINGS}

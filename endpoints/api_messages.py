@@ -16,7 +16,7 @@ from axis.delivery.pull.waiters import MAX_WAIT_SECONDS
 from axis.intake.refusals import MessageTooLarge, Refusal
 from axis.tracking import report as tracking
 from axis.vocabulary import MessageKind
-from endpoints.authentication import authenticated_agency
+from endpoints.authentication import AgencySuspended, authenticated_agency
 from endpoints.keys import RUNTIME
 from endpoints.problems import Problem, whole_number
 
@@ -33,12 +33,13 @@ def _json(body: dict[str, Any], status: int = 200) -> web.Response:
 
 
 async def submit(request: web.Request) -> web.Response:
-    """Intake decides and records every refusal; those decided at the door are recorded too."""
+    """Intake decides and records every refusal; those at the door are counted (issue #15)."""
     intake = request.app[RUNTIME].intake
     try:
         agency = await authenticated_agency(request)
     except Refusal as refusal:
-        await intake.refuse(refusal, None)
+        organ_id = refusal.organ_id if isinstance(refusal, AgencySuspended) else None
+        await intake.refuse(refusal, organ_id, source=request.remote or "")
         raise
     limit = intake.max_message_bytes
     if request.content_length is not None and request.content_length > limit:

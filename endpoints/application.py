@@ -13,9 +13,11 @@ from axis.runtime import Runtime
 from endpoints import (
     admin_agencies,
     admin_deliveries,
+    admin_nodes,
     api_agencies,
     api_messages,
     api_stats,
+    client_certificates,
     health,
     metrics,
     openapi,
@@ -24,17 +26,21 @@ from endpoints import (
 )
 from endpoints.keys import RUNTIME
 from endpoints.problems import problem_middleware
+from endpoints.rate_limits import rate_limit_middleware
 
 
 def build_application(runtime: Runtime) -> web.Application:
     app = web.Application(
-        client_max_size=runtime.settings.max_message_bytes, middlewares=[problem_middleware]
+        client_max_size=runtime.settings.max_message_bytes,
+        middlewares=[problem_middleware, rate_limit_middleware],
     )
     app[RUNTIME] = runtime
+    client_certificates.install(app)
     health.add_routes(app)
     api_agencies.add_routes(app)
     admin_agencies.add_routes(app)
     admin_deliveries.add_routes(app)
+    admin_nodes.add_routes(app)
     vxp.add_routes(app)
     api_messages.add_routes(app)
     api_stats.add_routes(app)

@@ -13,7 +13,16 @@ from aiohttp import web
 
 from axis.intake.refusals import Forbidden, Unauthenticated
 from axis.registry.agencies import Agency
+from endpoints import client_certificates, rate_limits
 from endpoints.keys import RUNTIME
+
+
+class AgencySuspended(Forbidden):
+    """A known agency, suspended: its refusal is its own, not a stranger's."""
+
+    def __init__(self, organ_id: str) -> None:
+        super().__init__(f"Agency {organ_id} is suspended.", code="agency.suspended")
+        self.organ_id = organ_id
 
 
 def _bearer_token(request: web.Request) -> str | None:
@@ -25,7 +34,12 @@ def _bearer_token(request: web.Request) -> str | None:
 
 
 async def authenticated_agency(request: web.Request) -> Agency:
-    """The calling agency; 401 without valid credentials, 403 when suspended."""
+    """The calling agency; 401 without valid credentials, 403 when suspended, 429 when over.
+
+    Misses are looked up in the database but only a few recent ones are
+    kept (``axis.runtime.AUTHENTICATION_MISSES``); a flood of made-up tokens
+    is stopped before this by the source address's allowance.
+    """
     token = _bearer_token(request)
     if token is None:
         raise Unauthenticated(
@@ -35,7 +49,11 @@ async def authenticated_agency(request: web.Request) -> Agency:
     if agency is None:
         raise Unauthenticated("The bearer secret does not belong to any agency.")
     if not agency.active:
-        raise Forbidden(f"Agency {agency.organ_id} is suspended.", code="agency.suspended")
+        raise AgencySuspended(agency.organ_id)
+    await client_certificates.bind(request, agency)
+    rate_limits.identified(request)
+    rate_limits.proved(token)
+    await rate_limits.check_agency(request, agency.organ_id)
     return agency
 
 
@@ -43,11 +61,14 @@ def is_operator(request: web.Request) -> bool:
     """Whether the request carries the configured operator token."""
     expected = request.app[RUNTIME].settings.operator_token
     token = _bearer_token(request)
-    return (
+    operator = (
         expected is not None
         and token is not None
         and hmac.compare_digest(token.encode(), expected.encode())
     )
+    if operator:
+        rate_limits.identified(request)
+    return operator
 
 
 def require_operator(request: web.Request) -> None:

@@ -69,6 +69,22 @@ SCHEMAS: dict[str, Any] = {
             "received_at": {"type": "string", "format": "date-time"},
             "size": {"type": "integer"},
             "sha256": {"type": "string", "description": "Hex SHA-256 of the exact bytes."},
+            "revoked": {
+                "type": "boolean",
+                "description": "This copy was revoked (thu hồi) by a later document.",
+            },
+            "revoked_by": {
+                "type": ["string", "null"],
+                "description": "The id of the revocation (BussinessDocType 1) of this copy.",
+            },
+            "replaced_by": {
+                "type": ["string", "null"],
+                "description": "The id of the latest replacement (3) of this copy.",
+            },
+            "updated_by": {
+                "type": ["string", "null"],
+                "description": "The id of the latest update (2) of this copy.",
+            },
         },
     },
     "InboxPage": {
@@ -132,6 +148,22 @@ SCHEMAS: dict[str, Any] = {
                 "description": "The recipient's statuses, and the sender's recalls (13), "
                 "oldest first.",
             },
+            "revoked": {
+                "type": "boolean",
+                "description": "This copy was revoked (thu hồi) by a later document.",
+            },
+            "revoked_by": {
+                "type": ["string", "null"],
+                "description": "The id of the revocation (BussinessDocType 1) of this copy.",
+            },
+            "replaced_by": {
+                "type": ["string", "null"],
+                "description": "The id of the latest replacement (3) of this copy.",
+            },
+            "updated_by": {
+                "type": ["string", "null"],
+                "description": "The id of the latest update (2) of this copy.",
+            },
         },
     },
     "DocumentLink": {
@@ -141,7 +173,29 @@ SCHEMAS: dict[str, Any] = {
             "document_id": {"type": "string"},
             "business_type": {"enum": ["revocation", "update", "replacement", None]},
             "accepted_at": {"type": "string", "format": "date-time"},
+            "recipients": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Whose copies the acting document acts on.",
+            },
         },
+    },
+    "StoryEvent": {
+        "type": "object",
+        "properties": {
+            "event": {"enum": ["status", "revocation", "update", "replacement"]},
+            "code": {
+                "type": ["string", "null"],
+                "description": "For a status: 13 (recall asked), 15 (agreed), 16 (refused).",
+            },
+            "description": {"type": "string"},
+            "from": {"type": ["string", "null"]},
+            "message_id": {"type": "string"},
+            "document_id": {"type": "string"},
+            "recipients": {"type": "array", "items": {"type": "string"}},
+            "at": {"type": "string", "format": "date-time"},
+        },
+        "required": ["event", "message_id", "at"],
     },
     "Tracking": {
         "type": "object",
@@ -155,12 +209,25 @@ SCHEMAS: dict[str, Any] = {
             "acts_on": {
                 "oneOf": [_ref("DocumentLink"), {"type": "null"}],
                 "description": "For a revocation (1), update (2) or replacement (3): the "
-                "document it acts on (found by sender and Bussiness/DocumentId).",
+                "(first) document it acts on, named by Bussiness/DocumentId, else by the "
+                "message's own DocumentId (1, 2), else by ReplacementInfo/DocumentId (3).",
+            },
+            "acts_on_documents": {
+                "type": "array",
+                "items": _ref("DocumentLink"),
+                "description": "Every document it acts on (a replacement may name several), "
+                "each with the recipients whose copies it acts on.",
             },
             "acted_on_by": {
                 "type": "array",
                 "items": _ref("DocumentLink"),
                 "description": "Later revocations, updates and replacements of this document.",
+            },
+            "story": {
+                "type": "array",
+                "items": _ref("StoryEvent"),
+                "description": "The recall dialogue (13, 15, 16) and the revocations, updates "
+                "and replacements of this document, as one timeline, oldest first.",
             },
         },
     },

@@ -17,7 +17,8 @@ def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def errors(*statuses: int) -> dict[str, Any]:
-    return {str(status): PROBLEM for status in statuses}
+    # Any route may answer 429 (rate.limited, with Retry-After): see endpoints.rate_limits.
+    return {**{str(status): PROBLEM for status in statuses}, "429": PROBLEM}
 
 
 def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:

@@ -21,7 +21,49 @@ _PAGE = [
 ]
 _NULLABLE_TEXT = {"type": ["string", "null"]}
 
+_TIME = {"type": "string", "format": "date-time"}
+_COUNT = {"type": "integer", "minimum": 0}
+
 REGISTRY_SCHEMAS: dict[str, Any] = {
+    "Node": {
+        "type": "object",
+        "description": "A running axis process on this database, as its heartbeat shows it.",
+        "required": [
+            "node_id",
+            "host",
+            "pid",
+            "role",
+            "status",
+            "started_at",
+            "last_beat_at",
+            "stopped_at",
+            "seen_seconds_ago",
+            "leases",
+            "endpoints",
+            "roles_held",
+        ],
+        "properties": {
+            "node_id": {"type": "string", "description": "Also the lease owner of its pushes."},
+            "host": {"type": "string"},
+            "pid": {"type": "integer"},
+            "role": {"enum": ["api", "work", "all"]},
+            "status": {
+                "enum": ["live", "dead", "stopped"],
+                "description": "dead: silent for longer than dead_after_seconds.",
+            },
+            "started_at": _TIME,
+            "last_beat_at": _TIME,
+            "stopped_at": {**_TIME, "type": ["string", "null"]},
+            "seen_seconds_ago": {"type": "number", "minimum": 0},
+            "leases": {**_COUNT, "description": "Pushes it holds in flight."},
+            "endpoints": {**_COUNT, "description": "Push endpoints those go to."},
+            "roles_held": {
+                "type": ["array", "null"],
+                "items": {"type": "string"},
+                "description": "Fleet-wide duties it holds (e.g. the audit sealer); null: none.",
+            },
+        },
+    },
     "DirectoryEntry": {
         "type": "object",
         "required": ["organ_id", "name", "parent_id", "delivery_mode"],
@@ -320,6 +362,27 @@ REGISTRY_PATHS: dict[str, Any] = {
                     "One page.",
                 ),
                 **errors(400, 401),
+            },
+        }
+    },
+    "/api/v1/admin/nodes": {
+        "get": {
+            "summary": "Operators: the nodes, live first, then those dead or stopped "
+            "in the last hour, with what each holds.",
+            "responses": {
+                "200": json_body(
+                    {
+                        "type": "object",
+                        "required": ["items", "beat_seconds", "dead_after_seconds"],
+                        "properties": {
+                            "items": {"type": "array", "items": ref("Node")},
+                            "beat_seconds": {"type": "number"},
+                            "dead_after_seconds": {"type": "number"},
+                        },
+                    },
+                    "The fleet.",
+                ),
+                **errors(401),
             },
         }
     },

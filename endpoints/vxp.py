@@ -13,7 +13,7 @@ from aiohttp import web
 
 from axis.vxp import Request, VxpService
 from axis.vxp.service import operation_of
-from endpoints import problems
+from endpoints import client_certificates, problems
 from endpoints.keys import RUNTIME
 
 SERVICE = web.AppKey("vxp_service", VxpService)
@@ -36,7 +36,13 @@ async def handle(request: web.Request) -> web.StreamResponse:
     except web.HTTPRequestEntityTooLarge:
         body, too_large = b"", True
     answer = await request.app[SERVICE].handle(
-        Request(operation, request.raw_headers, body, too_large)
+        Request(
+            operation,
+            request.raw_headers,
+            body,
+            too_large,
+            client_certificate=client_certificates.client_certificate(request),
+        )
     )
     return web.Response(status=200, body=answer.body, content_type=answer.content_type)
 

@@ -30,12 +30,20 @@ from envelope.organ_id import OrganId
 from envelope.payload import Base64Payload
 from envelope.reader import parse, parse_tree
 from envelope.safe_xml import DEFAULT_LIMITS, XmlLimits
-from envelope.trace import Business, BusinessDocumentInfo, Receiver, ReplacementInfo, TraceHeader
+from envelope.trace import (
+    ActedOn,
+    Business,
+    BusinessDocumentInfo,
+    Receiver,
+    ReplacementInfo,
+    TraceHeader,
+)
 from envelope.validation import parse_valid, validate
 from envelope.writer import build
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "ActedOn",
     "Attachment",
     "AttachmentError",
     "Base64Payload",

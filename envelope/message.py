@@ -21,7 +21,8 @@ from envelope.header import (
     SignerInfo,
     StaffInfo,
 )
-from envelope.trace import Business, TraceHeader
+from envelope.paths import BUSINESS, MESSAGE_HEADER, REPLACEMENTS
+from envelope.trace import ActedOn, Business, TraceHeader
 
 __all__ = ["Document", "Message", "Status"]
 
@@ -74,6 +75,38 @@ class Document:
     @property
     def signature_algorithm(self) -> str | None:
         return None if self.signature is None else self.signature.algorithm
+
+    @property
+    def acts_on(self) -> tuple[ActedOn, ...]:
+        """The documents a revocation, update or replacement acts on; empty for a new one.
+
+        Agencies' systems name them three ways (docs/edxml-profile.md): ``Bussiness/DocumentId``
+        when present; else, for a revocation or an update, the message's own DocumentId,
+        which then repeats the original's; else, for a replacement, every
+        ``ReplacementInfo/DocumentId``. A replacement that names none acts on nothing
+        (the validator reports it).
+        """
+        business = self.business
+        doc_type = None if business is None else business.doc_type
+        if business is None or doc_type is None or not doc_type.acts_on_earlier_document:
+            return ()
+        listed = {r.document_id: r.organ_ids for r in business.replacements if r.document_id}
+        if business.document_id:
+            named = business.document_id
+            return (ActedOn(named, f"{BUSINESS}/DocumentId", listed.get(named, ())),)
+        if doc_type is BusinessDocType.REPLACEMENT:
+            return tuple(
+                ActedOn(document_id, f"{REPLACEMENTS}/ReplacementInfo/DocumentId", organ_ids)
+                for document_id, organ_ids in listed.items()
+            )
+        if self.document_id:
+            return (ActedOn(self.document_id, f"{MESSAGE_HEADER}/DocumentId"),)
+        return ()
+
+    @property
+    def repeats_acted_on(self) -> bool:
+        """True when this acting document's own DocumentId is that of a document it acts on."""
+        return any(acted.document_id == self.document_id for acted in self.acts_on)
 
     def attachment(self, content_id: str) -> Attachment | None:
         return next((a for a in self.attachments if a.content_id == content_id), None)

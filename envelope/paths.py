@@ -16,6 +16,7 @@ HEADER = ENVELOPE + "/edXMLHeader"
 MESSAGE_HEADER = HEADER + "/MessageHeader"
 TRACE_LIST = HEADER + "/TraceHeaderList"
 BUSINESS = TRACE_LIST + "/Bussiness"
+REPLACEMENTS = BUSINESS + "/ReplacementInfoList"
 MANIFEST = ENVELOPE + "/edXMLBody/edXMLManifest"
 ATTACHMENTS = ROOT + "/AttachmentEncoded"
 

@@ -8,7 +8,14 @@ from datetime import datetime
 from envelope.codes import BusinessDocType
 from envelope.header import StaffInfo
 
-__all__ = ["Business", "BusinessDocumentInfo", "Receiver", "ReplacementInfo", "TraceHeader"]
+__all__ = [
+    "ActedOn",
+    "Business",
+    "BusinessDocumentInfo",
+    "Receiver",
+    "ReplacementInfo",
+    "TraceHeader",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,21 @@ class ReplacementInfo:
     """For replacements: the document replaced and the agencies that hold it."""
 
     document_id: str | None = None
+    organ_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ActedOn:
+    """A document a revocation, update or replacement acts on, as its sender named it.
+
+    ``named_in`` says where: ``Bussiness/DocumentId``, the message's own
+    ``MessageHeader/DocumentId`` (a revocation or update that repeats the original's), or
+    ``ReplacementInfo/DocumentId``. ``organ_ids``: who should get the replacement of this
+    document (``ReplacementInfo/OrganIdList``); empty when not given.
+    """
+
+    document_id: str
+    named_in: str
     organ_ids: tuple[str, ...] = ()
 
 

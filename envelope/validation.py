@@ -8,11 +8,20 @@ from collections.abc import Iterator
 from lxml import etree
 
 from envelope.attachments import content_key
+from envelope.codes import BusinessDocType
 from envelope.errors import EnvelopeInvalid, Problem
 from envelope.header import Organization
 from envelope.message import Document, Status
 from envelope.organ_id import is_acceptable
-from envelope.paths import ATTACHMENTS, BUSINESS, MANIFEST, MESSAGE_HEADER, TRACE_LIST, line_of
+from envelope.paths import (
+    ATTACHMENTS,
+    BUSINESS,
+    MANIFEST,
+    MESSAGE_HEADER,
+    REPLACEMENTS,
+    TRACE_LIST,
+    line_of,
+)
 from envelope.reader import parse
 from envelope.safe_xml import DEFAULT_LIMITS, XmlLimits
 
@@ -94,16 +103,35 @@ def _document(document: Document) -> Iterator[_Check]:
     for index, trace in enumerate(document.traces, start=1):
         path = f"{TRACE_LIST}/TraceHeader[{index}]/OrganId"
         yield from _organ_id(trace.organ_id, path, f"Trace header {index}")
+    yield from _business(document)
+    yield from _attachments(document)
+
+
+def _business(document: Document) -> Iterator[_Check]:
+    """A replacement must name what it replaces; a revocation or update always does, by
+    ``Bussiness/DocumentId`` or else by repeating the original's own DocumentId."""
     business = document.business
-    doc_type = None if business is None else business.doc_type
-    acted_on = None if business is None else business.document_id
-    if doc_type is not None and doc_type.acts_on_earlier_document and not acted_on:
+    if business is None or business.doc_type is not BusinessDocType.REPLACEMENT:
+        return
+    for index, replacement in enumerate(business.replacements, start=1):
+        path = f"{REPLACEMENTS}/ReplacementInfo[{index}]"
+        if not replacement.document_id:
+            yield (
+                "business.missing_document_id",
+                f"{path}/DocumentId",
+                f"ReplacementInfo {index} names no DocumentId",
+            )
+        for number, organ_id in enumerate(replacement.organ_ids, start=1):
+            yield from _organ_id(
+                organ_id, f"{path}/OrganIdList/OrganId[{number}]", f"ReplacementInfo {index}"
+            )
+    if not business.document_id and not business.replacements:
         yield (
             "business.missing_document_id",
             f"{BUSINESS}/DocumentId",
-            f"A {doc_type.name.lower()} must name the document it acts on",
+            "A replacement must name the document it replaces, in Bussiness/DocumentId or "
+            "in ReplacementInfoList/ReplacementInfo/DocumentId",
         )
-    yield from _attachments(document)
 
 
 def _attachments(document: Document) -> Iterator[_Check]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from axis.cli.options import add_database_options, add_json_option, settings_from
 from axis.errors import CommandError
+from axis.registry import allowances
 from axis.registry.agencies import AgencyCertificate, Registry
 from axis.registry.secret_box import secret_box_for
 from axis.settings import Settings
@@ -94,6 +95,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         change.add_argument("organ_id", metavar="ORGAN_ID")
         change.set_defaults(handler=_set_active, active=active)
         changes.append(change)
+
+    setting = commands.add_parser("set", help="change an agency's settings")
+    setting.add_argument("organ_id", metavar="ORGAN_ID")
+    setting.add_argument(
+        "--requests-per-minute",
+        required=True,
+        type=_allowance,
+        metavar="N|default",
+        help="its own fleet-wide allowance (busy ministries); 'default' for the axis's",
+    )
+    setting.set_defaults(handler=_set)
+    changes.append(setting)
 
     cert = commands.add_parser("cert", help="agency signing certificates")
     cert_commands = cert.add_subparsers(dest="cert_command", required=True)
@@ -181,6 +194,33 @@ async def _set_active(args: argparse.Namespace) -> int:
         print(json.dumps({"organ_id": args.organ_id, "active": args.active}))
     else:
         print(f"{args.organ_id} is {state}")
+    return 0
+
+
+def _allowance(text: str) -> int | None:
+    if text.strip().lower() == "default":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number or 'default', not {text!r}"
+        ) from None
+    if not 1 <= value <= allowances.MAX_REQUESTS_PER_MINUTE:
+        raise argparse.ArgumentTypeError(
+            f"must be from 1 to {allowances.MAX_REQUESTS_PER_MINUTE}, not {value}"
+        )
+    return value
+
+
+async def _set(args: argparse.Namespace) -> int:
+    async with open_pool(args) as (_, pool):
+        await allowances.set_allowance(pool, args.organ_id, args.requests_per_minute)
+    shown = "default" if args.requests_per_minute is None else args.requests_per_minute
+    if args.json:
+        print(json.dumps({"organ_id": args.organ_id, "requests_per_minute": shown}))
+    else:
+        print(f"{args.organ_id} may make {shown} requests per minute")
     return 0
 
 

@@ -2,6 +2,11 @@
 
 No server, no database. A valid message prints its summary and exits 0; anything refused
 (hostile, malformed, not edXML, or invalid) exits non-zero with one sentence on stderr.
+
+``axis envelope inspect --compat FILE_OR_DIR... [--json]``: the compatibility report. For
+each file (a folder is read for every file in it) it says whether the axis would accept
+it, under which policy (``signed``, or ``transition``: sealed by the axis, when the
+operator lets the agency submit unsigned envelopes), and what to change if not.
 """
 
 from __future__ import annotations
@@ -12,21 +17,37 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import signing
 from axis.errors import CommandError
-from envelope import Document, EnvelopeError, ResponseFor, Status, parse_valid
+from envelope import Document, EnvelopeError, EnvelopeInvalid, ResponseFor, Status, parse_valid
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "inspect", help="parse and validate an edXML message and print its summary"
     )
-    parser.add_argument("file", metavar="FILE", help="the edXML file ('-' for stdin)")
+    parser.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="+",
+        help="the edXML file ('-' for stdin); with --compat, files and folders",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--compat",
+        action="store_true",
+        help="say per file whether the axis will accept it, under which policy, "
+        "and what to change if not",
+    )
     parser.set_defaults(handler=inspect)
 
 
 def inspect(args: argparse.Namespace) -> int:
-    path: str = args.file
+    if args.compat:
+        return compatibility_report(args.files, as_json=args.json)
+    if len(args.files) != 1:
+        raise CommandError("inspect reads one FILE; --compat reads several")
+    path: str = args.files[0]
     try:
         data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as error:
@@ -71,6 +92,7 @@ def summarize(message: Document | Status) -> dict[str, Any]:
         "status_name": None,
         "response_for": [],
         "attachments": [],
+        "acts_on": [],
         "signature": {
             "present": signature is not None,
             "algorithm": None if signature is None else signature.algorithm,
@@ -90,6 +112,14 @@ def summarize(message: Document | Status) -> dict[str, Any]:
             priority_name=message.priority.vietnamese_name,
             business_type=None if business_type is None else int(business_type),
             response_for=[_response_for(item) for item in message.response_for],
+            acts_on=[
+                {
+                    "document_id": acted.document_id,
+                    "named_in": acted.named_in,
+                    "organ_ids": list(acted.organ_ids),
+                }
+                for acted in message.acts_on
+            ],
             attachments=[
                 {
                     "name": attachment.name,
@@ -130,6 +160,13 @@ def _as_text(summary: dict[str, Any]) -> str:
                 f"{item['promulgation_date']})"
                 for item in value
             )
+        elif key == "acts_on":
+            lines.append(f"acts_on: {len(value)}")
+            lines.extend(
+                f"  - {item['document_id']} (named in {item['named_in'].rsplit('/', 2)[-2]}"
+                f"{', for ' + ', '.join(item['organ_ids']) if item['organ_ids'] else ''})"
+                for item in value
+            )
         elif key == "signature":
             shown = "absent"
             if value["present"]:
@@ -141,4 +178,127 @@ def _as_text(summary: dict[str, Any]) -> str:
             lines.append(f"{key}: {', '.join(str(item) for item in value)}")
         else:
             lines.append(f"{key}: {'' if value is None else value}")
+    return "\n".join(lines)
+
+
+# The compatibility report.
+
+SIGNED = "signed"
+TRANSITION = "transition"
+_SUFFIXES = frozenset({".edxml", ".xml", ".EDXML", ".XML"})
+_UNSIGNED = (signing.MissingSignatureError, signing.MisplacedSignatureError)
+_SIGN_HINT = (
+    "sign it with a W3C XML Signature (namespace http://www.w3.org/2000/09/xmldsig#) as "
+    "the last element of edXMLHeader, SHA-256 or stronger, e.g. with `axis envelope sign`"
+)
+
+
+def _files(paths: list[str]) -> list[Path]:
+    found: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            # A folder of an agency's files holds other things too: read its XML.
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in _SUFFIXES)
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def _verdict(
+    accepted: bool, policy: str | None, code: str | None, change: list[str], **more: Any
+) -> dict[str, Any]:
+    return {"accepted": accepted, "policy": policy, "code": code, "change": change, **more}
+
+
+def _signature_verdict(data: bytes, sender: str) -> dict[str, Any]:
+    """Which policy the signature allows; trust (chain, registration) is the server's."""
+    trust = (
+        f"the signing certificate must chain to a trust anchor the operator configured "
+        f"and be registered for {sender or 'the sender'} (`axis agency add --cert`)"
+    )
+    try:
+        checked = signing.check_signature(data)
+    except signing.AlgorithmNotAllowedError as error:
+        try:
+            checked = signing.check_signature(
+                data, profile=signing.VerificationProfile().with_sha1()
+            )
+        except signing.SignatureError:
+            return _verdict(False, None, error.code, [_SIGN_HINT], reason=str(error))
+        legacy = "the operator marks the agency legacy SHA-1 (`axis agency add --legacy-sha1`)"
+        return _verdict(
+            True, SIGNED, None, [], conditions=[legacy, trust],
+            algorithm=checked.signature_algorithm,
+        )  # fmt: skip
+    except _UNSIGNED as error:
+        return _verdict(
+            True, TRANSITION, error.code, [_SIGN_HINT], reason=str(error),
+            conditions=[
+                f"sealed, if the operator lets {sender or 'the agency'} submit unsigned "
+                f"envelopes (policy {TRANSITION}); refused otherwise with {error.code}"
+            ],
+        )  # fmt: skip
+    except signing.SignatureError as error:
+        return _verdict(False, None, error.code, [_SIGN_HINT], reason=str(error))
+    return _verdict(
+        True, SIGNED, None, [], conditions=[trust], algorithm=checked.signature_algorithm
+    )
+
+
+def _file_verdict(path: Path) -> dict[str, Any]:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return _verdict(False, None, "file.unreadable", [], reason=str(error.strerror or error))
+    try:
+        message = parse_valid(data)
+    except EnvelopeInvalid as error:
+        changes = [
+            f"{problem.path}{'' if problem.line is None else f' (line {problem.line})'}: "
+            f"{problem.message} [{problem.code}]"
+            for problem in error.problems
+        ]
+        return _verdict(False, None, error.code, changes, reason=error.message)
+    except EnvelopeError as error:
+        return _verdict(False, None, error.code, [], reason=error.message)
+    sender = "" if message.sender is None else message.sender.organ_id
+    verdict = _signature_verdict(data, sender)
+    verdict["kind"] = message.kind
+    verdict["from"] = sender
+    if isinstance(message, Document):
+        verdict["business_type"] = (
+            None if message.business_type is None else int(message.business_type)
+        )
+        verdict["acts_on"] = [acted.document_id for acted in message.acts_on]
+    return verdict
+
+
+def compatibility_report(paths: list[str], *, as_json: bool) -> int:
+    """Exit 0: every file accepted signed; 1: some only under the transition policy;
+    2: some refused under every policy."""
+    report = [{"file": str(path), **_file_verdict(path)} for path in _files(paths)]
+    if not report:
+        raise CommandError("no files to read")
+    if as_json:
+        print(json.dumps({"files": report}, ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(_compat_text(entry) for entry in report))
+    if any(not entry["accepted"] for entry in report):
+        return 2
+    return 1 if any(entry["policy"] == TRANSITION for entry in report) else 0
+
+
+def _compat_text(entry: dict[str, Any]) -> str:
+    if not entry["accepted"]:
+        head = f"{entry['file']}: refused ({entry['code']}): {entry.get('reason', '')}"
+    elif entry["policy"] == TRANSITION:
+        head = f"{entry['file']}: accepted only under policy {TRANSITION}"
+    else:
+        head = f"{entry['file']}: accepted, policy {SIGNED}"
+    lines = [head]
+    lines.extend(f"  if: {condition}" for condition in entry.get("conditions", []))
+    lines.extend(f"  change: {change}" for change in entry["change"])
     return "\n".join(lines)

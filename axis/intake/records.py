@@ -23,6 +23,15 @@ class Signed:
     received_via: ReceivedVia
 
 
+@dataclass(frozen=True, slots=True)
+class ActingTarget:
+    """A document a revocation, update or replacement acts on, by its DocumentId, and the
+    recipients whose copies it acts on."""
+
+    document_id: str
+    recipients: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckedDocument(Signed):
     """A document whose recipients exist and are active; ``routes`` says how each gets it."""
@@ -34,10 +43,12 @@ class CheckedDocument(Signed):
     code_notation: str
     priority: int
     business_type: int | None
-    # The DocumentId of the document a revocation, update or replacement acts on.
-    acts_on_document_id: str | None
     due_date: date | None
     routes: tuple[tuple[str, DeliveryMode], ...]
+    # What a revocation, update or replacement acts on; empty for a new document.
+    acts_on: tuple[ActingTarget, ...] = ()
+    # Its own DocumentId is that of a document it acts on (so it is no conflict).
+    repeats_acted_on: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,8 +6,11 @@ status rules, the rows themselves) is done by the group committer, which
 writes concurrent submissions in one transaction per batch. A caller hears
 about its message only after the commit that stored it.
 
-Every refusal is recorded (a ``refusals`` row and an audit entry), through
-the same group committer so recording stays cheap under load.
+Every refusal of a known agency is recorded (a ``refusals`` row and an audit
+entry), through the same group committer so recording stays cheap under
+load. A refusal before any agency is known (no or wrong credentials) is only
+counted and sampled (:mod:`axis.intake.door`): strangers must not be able to
+make the axis write for them.
 """
 
 from __future__ import annotations
@@ -20,8 +23,15 @@ import asyncpg
 
 import signing
 from axis import metrics
+from axis.intake.door import DoorRefusals
 from axis.intake.message_ids import new_message_id
-from axis.intake.records import Accepted, Checked, CheckedDocument, CheckedStatus
+from axis.intake.records import (
+    Accepted,
+    ActingTarget,
+    Checked,
+    CheckedDocument,
+    CheckedStatus,
+)
 from axis.intake.refusals import (
     Forbidden,
     InvalidMessage,
@@ -55,7 +65,31 @@ RefusalT = TypeVar("RefusalT", bound=Refusal)
 
 __all__ = ["Accepted", "Intake", "Refusal"]
 
-_ACTING_TYPES = (BusinessDocType.REVOCATION, BusinessDocType.UPDATE, BusinessDocType.REPLACEMENT)
+
+def _recipients(document: Document) -> list[str]:
+    """Who gets a document: its ``To`` list; a replacement goes to the agencies its
+    ``ReplacementInfo/OrganIdList`` name, when it names any (issue #14)."""
+    named = [organ_id for acted in document.acts_on for organ_id in acted.organ_ids]
+    if document.business_type is BusinessDocType.REPLACEMENT and named:
+        return list(dict.fromkeys(named))
+    return [recipient.organ_id for recipient in document.recipients]
+
+
+def _acting_targets(document: Document, recipients: list[str]) -> tuple[ActingTarget, ...]:
+    """What a revocation, update or replacement acts on, and whose copies of each."""
+    if document.business_type in (None, BusinessDocType.NEW):
+        return ()
+    targets = tuple(
+        ActingTarget(acted.document_id, acted.organ_ids or tuple(recipients))
+        for acted in document.acts_on
+    )
+    if not targets:  # the validator refuses these first; intake must not guess
+        raise InvalidMessage(
+            "A replacement must name the document it replaces, in Bussiness/DocumentId or "
+            "in ReplacementInfoList/ReplacementInfo/DocumentId.",
+            code="business.missing_document_id",
+        )
+    return targets
 
 
 def _envelope_refusal(error: EnvelopeError) -> Refusal:
@@ -90,6 +124,7 @@ class Intake:
         self._committer: GroupCommitter[Item, Outcome] = GroupCommitter(
             pool, write_batch, batch_size=batch_size, urgency=_urgency
         )
+        self.door = DoorRefusals(pool)
 
     @property
     def max_message_bytes(self) -> int:
@@ -97,6 +132,7 @@ class Intake:
 
     async def close(self) -> None:
         await self._committer.close()
+        await self.door.close()
 
     async def refuse(
         self,
@@ -105,8 +141,17 @@ class Intake:
         data: bytes | None = None,
         *,
         received_via: ReceivedVia = ReceivedVia.API,
+        source: str = "",
     ) -> RefusalT:
-        """Records a refusal decided outside intake (auth, size) and returns it to raise."""
+        """Records a refusal decided outside intake (auth, size) and returns it to raise.
+
+        Without an agency (``organ_id`` None) the refusal is counted and
+        sampled at the door, not written to ``refusals`` and the audit chain.
+        """
+        if organ_id is None:
+            metrics.record_refused(refusal.code)
+            self.door.note(refusal, received_via, source)
+            return refusal
         await self._record(organ_id, refusal, data, received_via)
         return refusal
 
@@ -192,7 +237,7 @@ class Intake:
         return await self._document(message, common)
 
     async def _document(self, document: Document, common: dict[str, Any]) -> CheckedDocument:
-        wanted = [recipient.organ_id for recipient in document.recipients]
+        wanted = _recipients(document)
         known = await self._agencies.agencies(wanted)
         unknown = [organ_id for organ_id in wanted if organ_id not in known]
         if unknown:
@@ -205,15 +250,6 @@ class Intake:
                 f"Suspended recipient(s): {', '.join(suspended)}.", code="recipient.suspended"
             )
         business = document.business
-        acts_on = None
-        if business is not None and business.doc_type in _ACTING_TYPES:
-            if not business.document_id:
-                raise InvalidMessage(
-                    "A revocation, update or replacement must name the document it acts on "
-                    "in TraceHeaderList/Bussiness/DocumentId.",
-                    code="business.missing_document_id",
-                )
-            acts_on = business.document_id
         return CheckedDocument(
             document_id=document.document_id or "",
             subject=document.subject or "",
@@ -223,7 +259,8 @@ class Intake:
             business_type=None
             if business is None or business.doc_type is None
             else int(business.doc_type),
-            acts_on_document_id=acts_on,
+            acts_on=_acting_targets(document, wanted),
+            repeats_acted_on=document.repeats_acted_on,
             due_date=document.due_date,
             routes=tuple(
                 (organ_id, DeliveryMode(known[organ_id].delivery_mode)) for organ_id in wanted

@@ -26,12 +26,18 @@ from axis.intake.records import (
     CheckedStatus,
     stored_document_id,
 )
-from axis.intake.refusals import ConflictingMessage, InvalidMessage, Refusal, RefusalRecord
+from axis.intake.refusals import (
+    ConflictingMessage,
+    Forbidden,
+    InvalidMessage,
+    Refusal,
+    RefusalRecord,
+)
 from axis.storage import sql
 from axis.storage.channels import Channel
 from axis.storage.database import Connection
 from axis.vocabulary import AuditAction, DeliveryMode, MessageKind, ReceivedVia
-from envelope import StatusCode
+from envelope import BusinessDocType, StatusCode
 
 Item = Checked | RefusalRecord
 Outcome = Accepted | Refusal | None
@@ -45,7 +51,9 @@ class _Planned:
     item: Checked
     routes: tuple[tuple[str, DeliveryMode], ...]
     answers: str | None = None
-    acts_on: str | None = None
+    # (target message id, whose copies) for each document a revocation, update or
+    # replacement acts on.
+    actions: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -58,6 +66,8 @@ class _Batch:
     # Statuses planned earlier in this batch, per document: not yet in the table,
     # but the rules must see them (two quick 03s from one recipient, one batch).
     planned_events: dict[str, list[status_rules.StatusEvent]] = field(default_factory=dict)
+    # Copies revoked by revocations planned earlier in this batch, per target document.
+    planned_revocations: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _record(batch: _Batch, item: Checked, refusal: Refusal) -> Refusal:
@@ -159,28 +169,99 @@ async def _plan_status(connection: Connection, batch: _Batch, planned: _Planned)
     return True
 
 
-async def _plan_acting(connection: Connection, batch: _Batch, planned: _Planned) -> bool:
-    """Finds the document a revocation, update or replacement acts on; False if none."""
-    item = planned.item
-    assert isinstance(item, CheckedDocument) and item.acts_on_document_id is not None
-    target = await connection.fetchval(
-        sql.query("intake_find_document"), item.sender_id, item.acts_on_document_id
-    )
-    if target is None:
-        batch.outcomes[planned.index] = _record(batch, item, InvalidMessage(
-            f"The document {item.acts_on_document_id!r} this one revokes, updates or "
-            f"replaces (Bussiness/DocumentId) was never sent by {item.sender_id} "
-            "through the axis.",
+def _owners(item: CheckedDocument, rows: Sequence[Any]) -> dict[str, str] | Refusal:
+    """The stored message id of each DocumentId acted on, when its sender sent them all.
+
+    A DocumentId is looked up among every sender's documents, so that acting on someone
+    else's document is told apart from acting on one the axis never saw.
+    """
+    found: dict[str, dict[str, str]] = {}
+    for row in rows:
+        found.setdefault(row["document_id"], {})[row["sender_id"]] = row["id"]
+    unknown = [t.document_id for t in item.acts_on if t.document_id not in found]
+    if unknown:
+        return InvalidMessage(
+            f"The document {unknown[0]!r} this one revokes, updates or replaces was never "
+            f"sent through the axis (by {item.sender_id} or anyone else).",
             code="business.unknown_document",
-        ))  # fmt: skip
+        )
+    senders = {
+        item.sender_id if item.sender_id in owners else min(owners) for owners in found.values()
+    }
+    if len(senders) > 1:
+        return InvalidMessage(
+            "The documents this one acts on were sent by different agencies "
+            f"({', '.join(sorted(senders))}); one message acts only on its sender's documents.",
+            code="business.mixed_senders",
+        )
+    if item.sender_id not in senders:
+        return Forbidden(
+            f"Only {senders.pop()}, which sent the document, may revoke, update or replace "
+            f"it; {item.sender_id} may not.",
+            code="business.not_original_sender",
+        )
+    return {document_id: owners[item.sender_id] for document_id, owners in found.items()}
+
+
+async def _already_revoked(
+    connection: Connection, batch: _Batch, target: str, copies: tuple[str, ...]
+) -> bool:
+    """True when every copy a revocation would revoke is revoked already."""
+    await connection.execute(sql.query("intake_lock_document"), target)
+    held = {
+        row["recipient_id"]
+        for row in await connection.fetch(sql.query("intake_document_recipients"), target)
+    }
+    revoked = set(batch.planned_revocations.get(target, ()))
+    for row in await connection.fetch(sql.query("intake_revoked_copies"), target):
+        revoked.update(row["recipients"])
+    wanted = held & set(copies)
+    return bool(revoked) and wanted <= revoked
+
+
+async def _plan_acting(connection: Connection, batch: _Batch, planned: _Planned) -> bool:
+    """Finds what a revocation, update or replacement acts on; False if it was refused."""
+    item = planned.item
+    assert isinstance(item, CheckedDocument) and item.acts_on
+    # The same bytes again are answered as a repeat before the rules see them again
+    # (a revocation resent is not a revocation of a revoked document).
+    repeats, _ = await _existing(connection, [item])
+    if (item.sender_id, item.sha256) in repeats:
+        batch.outcomes[planned.index] = _repeat_of(repeats[(item.sender_id, item.sha256)])
         return False
-    planned.acts_on = str(target)
+    rows = await connection.fetch(
+        sql.query("intake_find_acted_on"), [target.document_id for target in item.acts_on]
+    )
+    owners = _owners(item, rows)
+    if isinstance(owners, Refusal):
+        batch.outcomes[planned.index] = _record(batch, item, owners)
+        return False
+    planned.actions = [(owners[t.document_id], t.recipients) for t in item.acts_on]
+    if item.business_type == BusinessDocType.REVOCATION:
+        for target, copies in planned.actions:
+            if await _already_revoked(connection, batch, target, copies):
+                named = item.acts_on[0].document_id
+                batch.outcomes[planned.index] = _record(batch, item, ConflictingMessage(
+                    f"{item.sender_id} already revoked the document {named!r}.",
+                    code="business.already_revoked",
+                ))  # fmt: skip
+                return False
+        for target, copies in planned.actions:
+            batch.planned_revocations.setdefault(target, set()).update(copies)
     return True
+
+
+def _document_key(item: Checked) -> tuple[str, str] | None:
+    """The (sender, DocumentId) a message holds; none for statuses, and none for an acting
+    document that repeats the DocumentId of the one it acts on (the original holds it)."""
+    if not isinstance(item, CheckedDocument) or item.repeats_acted_on:
+        return None
+    return (item.sender_id, item.document_id)
 
 
 async def _plan(connection: Connection, batch: _Batch, index: int, item: Checked) -> None:
     key = (item.sender_id, item.sha256)
-    document_key = (item.sender_id, item.document_id) if isinstance(item, CheckedDocument) else None
+    document_key = _document_key(item)
     if key in batch.by_sha or document_key in batch.by_document:
         return  # settled after the insert, against the earlier item of this batch
     if isinstance(item, CheckedStatus):
@@ -189,9 +270,7 @@ async def _plan(connection: Connection, batch: _Batch, index: int, item: Checked
             return
     else:
         planned = _Planned(index, item, item.routes)
-        if item.acts_on_document_id is not None and not await _plan_acting(
-            connection, batch, planned
-        ):
+        if item.acts_on and not await _plan_acting(connection, batch, planned):
             return
     batch.planned.append(planned)
     batch.by_sha[key] = index
@@ -219,6 +298,7 @@ class MessageRow(NamedTuple):
     priority: int
     business_type: int | None
     acts_on_message_id: str | None
+    repeats_acted_on: bool
     status_code: str | None
     description: str
     status_at: datetime | None
@@ -246,7 +326,7 @@ class MessageRow(NamedTuple):
             return cls(
                 document_id=item.answers_document_id,
                 subject="", code_number="", code_notation="", priority=0,
-                business_type=None, acts_on_message_id=None,
+                business_type=None, acts_on_message_id=None, repeats_acted_on=False,
                 status_code=item.status_code.value, description=item.description,
                 status_at=item.status_at, answers_message_id=planned.answers, due_date=None,
                 **signed,
@@ -255,7 +335,10 @@ class MessageRow(NamedTuple):
             document_id=item.document_id,
             subject=item.subject, code_number=item.code_number,
             code_notation=item.code_notation, priority=item.priority,
-            business_type=item.business_type, acts_on_message_id=planned.acts_on,
+            business_type=item.business_type,
+            # The first document acted on, as before replacements could name several.
+            acts_on_message_id=planned.actions[0][0] if planned.actions else None,
+            repeats_acted_on=item.repeats_acted_on,
             status_code=None, description="", status_at=None, answers_message_id=None,
             due_date=item.due_date,
             **signed,
@@ -292,6 +375,7 @@ class _Effects:
     deliveries: list[tuple[object, ...]] = field(default_factory=list)
     status_events: list[tuple[object, ...]] = field(default_factory=list)
     business_statuses: list[tuple[str, str, str]] = field(default_factory=list)
+    actions: list[tuple[str, str, int, list[str]]] = field(default_factory=list)
     entries: list[audit.AuditEntry] = field(default_factory=list)
 
 
@@ -333,6 +417,13 @@ def _accept(batch: _Batch, stored: Sequence[_Planned]) -> _Effects:
                 effects.business_statuses.append(
                     (planned.answers, item.sender_id, item.status_code.value)
                 )
+        if isinstance(item, CheckedDocument) and planned.actions:
+            assert item.business_type is not None
+            detail["acts_on"] = [target for target, _ in planned.actions]
+            effects.actions.extend(
+                (item.message_id, target, item.business_type, list(copies))
+                for target, copies in planned.actions
+            )
         effects.entries.append(
             audit.AuditEntry(item.sender_id, AuditAction.MESSAGE_ACCEPT, item.message_id, detail)
         )
@@ -380,6 +471,8 @@ async def _write_effects(connection: Connection, effects: _Effects) -> None:
         await connection.executemany(
             sql.query("intake_set_business_status"), effects.business_statuses
         )
+    if effects.actions:
+        await connection.executemany(sql.query("intake_insert_document_action"), effects.actions)
 
 
 async def _write_refusals(

@@ -8,6 +8,11 @@ of the fleet at a time) is started and stopped by the process through
 node can run it without serving the APIs (``axis work``) or serve the APIs
 without it (``axis serve --no-work``).
 
+Every process is a node of the fleet (:mod:`axis.fleet`): the background
+work and the APIs each join it while they run, so a node beats whatever its
+role, and its push worker leases under the node's id, which lets any live
+node give a dead node's leases back at once.
+
 The web applications themselves are built in ``endpoints.application``;
 this module is the only one of ``axis`` that imports ``endpoints``.
 """
@@ -23,6 +28,7 @@ from aiohttp import web
 
 from axis.audit.sealer import AuditSealer
 from axis.delivery.push.worker import DeliveryWorker
+from axis.fleet import nodes
 from axis.runtime import Runtime
 from axis.stats.refresh import StatsRefresher
 from endpoints.application import build_application, build_operations_application
@@ -70,7 +76,10 @@ async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
     leases it could not finish, so another node picks them up at once.
     """
     async with contextlib.AsyncExitStack() as running:
-        worker = DeliveryWorker(runtime.settings, runtime.pool, runtime.registry)
+        node = await running.enter_async_context(nodes.present(runtime.pool, nodes.Part.WORK))
+        worker = DeliveryWorker(
+            runtime.settings, runtime.pool, runtime.registry, owner=node.node_id
+        )
         await worker.start()
         running.push_async_callback(worker.stop)
         refresher = StatsRefresher(runtime.pool, runtime.settings)
@@ -84,7 +93,19 @@ async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
 
 
 def web_application(runtime: Runtime, role: Role) -> web.Application:
-    """The HTTP application a node of ``role`` listens with."""
-    if role.serves_api:
-        return build_application(runtime)
-    return build_operations_application(runtime)
+    """The HTTP application a node of ``role`` listens with.
+
+    A node serving the APIs is in the fleet while its application runs
+    (with ``--no-work`` that is its only part); the process, not the
+    application, runs the background work.
+    """
+    if not role.serves_api:
+        return build_operations_application(runtime)
+    app = build_application(runtime)
+
+    async def in_the_fleet(_app: web.Application) -> AsyncIterator[None]:
+        async with nodes.present(runtime.pool, nodes.Part.API):
+            yield
+
+    app.cleanup_ctx.append(in_the_fleet)
+    return app

@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from aiohttp import web
 
 from axis.demo import traffic as demo
+from axis.process import tls
 from axis.process.composition import Role, background_work, web_application
 from axis.registry.secret_box import local_secret_key
 from axis.runtime import Runtime, open_runtime
@@ -68,6 +69,7 @@ async def run(
     settings: Settings, role: Role = Role.ALL, *, worker_index: int | None = None
 ) -> None:
     """Runs until SIGINT or SIGTERM. ``worker_index`` marks a supervised child."""
+    tls.server_context(settings)  # a bad certificate stops the node before anything starts
     stop = _stop_event()
     async with database.database_url(settings) as url:
         connection = await database.connect(url)
@@ -135,7 +137,14 @@ async def _listening(settings: Settings, runtime: Runtime, role: Role) -> AsyncI
     )
     await runner.setup()
     try:
-        site = web.TCPSite(runner, settings.host, settings.port, reuse_port=True, backlog=1024)
+        site = web.TCPSite(
+            runner,
+            settings.host,
+            settings.port,
+            reuse_port=True,
+            backlog=1024,
+            ssl_context=tls.server_context(settings),
+        )
         await site.start()
         yield
     finally:
@@ -204,8 +213,9 @@ async def _ready(settings: Settings) -> bool:
         reader, writer = await asyncio.open_connection(
             "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host,  # noqa: S104
             settings.port,
+            ssl=tls.probe_context(settings),
         )
-    except OSError:
+    except OSError:  # ssl.SSLError included: a child still starting
         return False
     writer.write(b"GET /readyz HTTP/1.1\r\nHost: axis\r\nConnection: close\r\n\r\n")
     status_line = await reader.readline()

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from axis.delivery import dead_letters
+from axis.fleet import nodes
 from axis.storage import sql
 from axis.storage.database import Pool
 
@@ -40,6 +41,8 @@ class Dashboard:
     sha1_agencies: list[dict[str, Any]]
     expiring_certificates: list[dict[str, Any]]
     alerts: list[Alert] = field(default_factory=list)
+    # The fleet: live nodes first, then those dead or stopped in the last hour.
+    nodes: list[nodes.NodeView] = field(default_factory=list)
 
 
 def _per_minute(rows: list[Any], minutes: list[datetime]) -> list[int]:
@@ -82,6 +85,7 @@ async def load(pool: Pool) -> Dashboard:
         sha1_agencies=[dict(row) for row in sha1],
         expiring_certificates=[dict(row) for row in expiring],
     )
+    board.nodes.extend(await nodes.list_nodes(pool))
     board.alerts.extend(alerts_for(board))
     return board
 

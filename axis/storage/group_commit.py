@@ -68,6 +68,10 @@ class GroupCommitter(Generic[Item, Result]):
         await self._queue.put((rank, next(self._sequence), item, future))
         return await future
 
+    def backlog(self) -> int:
+        """Items submitted and not yet taken into a batch."""
+        return self._queue.qsize()
+
     async def close(self, drain_timeout: float = 10.0) -> None:
         """Stops taking items; what was already submitted is written first (bounded)."""
         self._closed = True

@@ -11,8 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from axis.delivery.pull.inbox import CopyState, copy_state, copy_states
 from axis.storage import sql
 from axis.storage.database import Pool
+from axis.tracking.report import story
+
+# How a clerk reads what a later document did to a copy, and each step of its story.
+COPY_NAMES = {
+    "revoked_by": "Đã thu hồi",
+    "replaced_by": "Đã được thay thế",
+    "updated_by": "Đã được cập nhật",
+}
+EVENT_NAMES = {"revocation": "Thu hồi", "update": "Cập nhật", "replacement": "Thay thế"}
 
 PAGE_SIZE = 50
 TRANSPORT_STATES = ("queued", "delivered", "acked", "retrying", "dead", "discarded")
@@ -114,8 +124,13 @@ async def received_documents(
         records = await connection.fetch(
             sql.query("ui_received_documents"), organ_id, after_id, search or None, limit + 1
         )
+    copies = await copy_states(pool, organ_id, [record["id"] for record in records[:limit]])
     rows = [
-        {**dict(record), "status_name": status_name(record["business_status"])}
+        {
+            **dict(record),
+            "status_name": status_name(record["business_status"]),
+            "acted": _copy(copies.get(record["id"], CopyState())),
+        }
         for record in records[:limit]
     ]
     next_cursor = _encode_cursor(str(rows[-1]["delivery_id"])) if len(records) > limit else None
@@ -134,6 +149,9 @@ async def document(pool: Pool, organ_id: str, message_id: str) -> dict[str, Any]
         statuses = await connection.fetch(
             sql.query("ui_document_statuses"), message_id, only, head["sender_id"]
         )
+        recall = await connection.fetch(sql.query("tracking_statuses"), message_id)
+        acting = await connection.fetch(sql.query("tracking_acting_documents"), message_id)
+        acted_on = await connection.fetch(sql.query("tracking_acted_on"), message_id)
     timeline: dict[str, list[dict[str, Any]]] = {}
     everyone: list[dict[str, Any]] = []
     for status in statuses:
@@ -150,6 +168,7 @@ async def document(pool: Pool, organ_id: str, message_id: str) -> dict[str, Any]
                 "received_at": _iso(status["received_at"]),
             }
         )
+    actions = [(row["business_type"], row["id"], row["recipients"]) for row in acting]
     recipients = [
         {
             "recipient_id": d["recipient_id"],
@@ -162,10 +181,41 @@ async def document(pool: Pool, organ_id: str, message_id: str) -> dict[str, Any]
             "timeline": sorted(
                 [*timeline.get(d["recipient_id"], []), *everyone], key=lambda s: s["id"]
             ),
+            "acted": _copy(copy_state(actions, d["recipient_id"])),
         }
         for d in deliveries
     ]
-    return {**dict(head), "recipients": recipients}
+    return {
+        **dict(head),
+        "recipients": recipients,
+        "acted": None if only is None else _copy(copy_state(actions, organ_id)),
+        "acts_on": [{"id": row["id"], "document_id": row["document_id"]} for row in acted_on],
+        "story": _story(story(recall, acting), only, head["sender_id"]),
+    }
+
+
+def _copy(state: CopyState) -> dict[str, Any]:
+    """A copy's state as the pages show it: each mark with the document that made it."""
+    marks = [
+        {"name": name, "message_id": message_id}
+        for field_name, name in COPY_NAMES.items()
+        if (message_id := getattr(state, field_name)) is not None
+    ]
+    return {**state.body(), "marks": marks}
+
+
+def _story(events: list[dict[str, Any]], only: str | None, sender_id: str) -> list[dict[str, Any]]:
+    """The story as a clerk sees it; a recipient sees its own part and the sender's."""
+    shown = []
+    for event in events:
+        if only is not None:
+            if event["event"] == "status" and event["from"] not in (only, sender_id):
+                continue
+            if event["event"] != "status" and only not in event["recipients"]:
+                continue
+        name = status_name(event["code"]) if event["event"] == "status" else ""
+        shown.append({**event, "name": name or EVENT_NAMES.get(event["event"], "")})
+    return shown
 
 
 async def document_body(pool: Pool, organ_id: str, message_id: str) -> tuple[bytes, str] | None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from axis.errors import AxisError
+from axis.registry.channel_certificates import ChannelCertificates
 from axis.runtime import Runtime
 from axis.vxp import directory, documents, wire
 from axis.vxp.authentication import Authenticator, Caller, VxpAuthenticationError
@@ -50,6 +51,8 @@ class Request:
     raw_headers: Sequence[tuple[bytes, bytes]]
     body: bytes
     too_large: bool = False
+    # The DER of the caller's TLS client certificate, when the node asks for one.
+    client_certificate: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +96,18 @@ class VxpService:
         self._runtime = runtime
         self._status_of = status_of
         self._authenticator = Authenticator(runtime.registry)
+        self._channel = ChannelCertificates(runtime.registry)
         self._directory = directory.DirectoryCache()
+
+    async def _channel_agrees(self, request: Request, caller: Caller) -> bool:
+        """mTLS: a presented client certificate must be the calling agency's (see
+        ``axis.registry.channel_certificates``); without one, the HMAC alone."""
+        mode = self._runtime.settings.tls_client_certificates
+        if mode == "off":
+            return True
+        if request.client_certificate is None:
+            return mode != "required"
+        return await self._channel.speaks_for(request.client_certificate, caller.agency.organ_id)
 
     async def handle(self, request: Request) -> Response:
         operation = request.operation
@@ -107,6 +121,14 @@ class VxpService:
             if operation == "downloadEdoc":
                 return Response(b"", "application/octet-stream")
             answer = wire.failure(wire.UNAUTHORISED, str(error), **_failure_extras(operation))
+            return Response(answer.encode())
+        if not await self._channel_agrees(request, caller):
+            answer = wire.failure(
+                wire.UNAUTHORISED,
+                "A TLS client certificate registered for "
+                f"{caller.agency.organ_id} is required, and this is not one.",
+                **_failure_extras(operation),
+            )
             return Response(answer.encode())
         if request.too_large:
             limit = self._runtime.settings.max_message_bytes

@@ -1,7 +1,8 @@
 """The pages for people: clerks of an agency and operators of the axis.
 
 Plain server-rendered HTML (aiohttp-jinja2), Vietnamese labels, a little
-inline JavaScript for live status updates; no front-end build step.
+JavaScript (a static file, no inline script: see ``security_headers``) for
+live status updates; no front-end build step.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import jinja2
 from aiohttp import web
 
 from endpoints.ui import clerk, operator, sign_in, stats_pages
+from endpoints.ui.security_headers import add_security_headers
 
 _HERE = Path(__file__).parent
 
@@ -28,6 +30,7 @@ def add_routes(app: web.Application) -> None:
         app, loader=jinja2.FileSystemLoader(_HERE / "templates"), autoescape=True
     )
     environment.filters["vn_date"] = _date
+    app.on_response_prepare.append(add_security_headers)
     app.router.add_static("/ui/static", _HERE / "static")
     sign_in.add_routes(app)
     clerk.add_routes(app)

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from axis.accounts import sessions
 from axis.accounts.sessions import Session
+from endpoints import rate_limits
 from endpoints.keys import RUNTIME
 
 SESSION_COOKIE = "axis_session"
@@ -24,9 +25,12 @@ def set_cookie(response: web.StreamResponse, request: web.Request, name: str, va
 
 
 async def current(request: web.Request) -> Session | None:
-    return await sessions.load_session(
+    session = await sessions.load_session(
         request.app[RUNTIME].pool, request.cookies.get(SESSION_COOKIE)
     )
+    if session is not None:
+        rate_limits.identified(request)
+    return session
 
 
 async def require(request: web.Request, role: str) -> Session:

@@ -67,3 +67,26 @@ async def test_forget_drops_entries_and_size_is_bounded() -> None:
     cache.forget()
     await cache.get(0)
     assert len(loads) == 7
+
+
+async def test_misses_are_kept_apart_and_only_the_most_recent_few() -> None:
+    """A flood of made-up keys neither grows the cache nor pushes the hits out."""
+    loads: list[str] = []
+
+    async def load(key: str) -> str | None:
+        loads.append(key)
+        return "agency" if key == "real" else None
+
+    cache: ExpiringCache[str, str | None] = ExpiringCache(load, ttl=60.0, max_misses=3)
+    assert await cache.get("real") == "agency"
+    for number in range(1000):
+        assert await cache.get(f"made-up-{number}") is None
+    assert len(cache) == 4
+    assert cache.misses_kept == 3
+    assert await cache.get("real") == "agency"
+    assert await cache.get("made-up-999") is None
+    assert loads.count("real") == 1
+    assert loads.count("made-up-999") == 1
+    # The oldest misses were dropped: asking again loads again.
+    assert await cache.get("made-up-0") is None
+    assert loads.count("made-up-0") == 2

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from axis.intake import door
 from signing import sign
 from tests.support.agencies import another_credential
 from tests.support.envelopes import (
@@ -48,7 +49,8 @@ async def test_submit_then_identical_resubmission(api: Api) -> None:
     assert (code_again, body_again) == (200, body)
 
 
-async def test_missing_and_bad_credentials_are_401_and_recorded(api: Api) -> None:
+async def test_missing_and_bad_credentials_are_401_and_counted_not_written(api: Api) -> None:
+    """Strangers cost a counter and a sample, not a refusal row and an audit entry."""
     async with api.client.post("/api/v1/messages", data=b"<x/>", headers=XML) as answer:
         assert answer.status == 401
         assert answer.content_type == "application/problem+json"
@@ -57,7 +59,15 @@ async def test_missing_and_bad_credentials_are_401_and_recorded(api: Api) -> Non
     async with api.client.post("/api/v1/messages", data=b"<x/>", headers=headers) as answer:
         assert answer.status == 401
         assert (await answer.json())["code"] == "auth.invalid"
-    assert await _refusal_codes(api) == ["auth.missing", "auth.invalid"]
+    assert await _refusal_codes(api) == []
+    audited = await api.broker.pool.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'message.refuse'"
+    )
+    assert audited == 0
+    await api.broker.runtime.intake.door.flush()
+    sampled = await door.recent(api.broker.pool)
+    assert sorted(item.code for item in sampled) == ["auth.invalid", "auth.missing"]
+    assert {item.source for item in sampled} == {"127.0.0.1"}
 
 
 @pytest.mark.parametrize(

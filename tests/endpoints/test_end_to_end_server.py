@@ -20,6 +20,7 @@ from axis.client.agency_client import AgencyClient, ApiRefusal
 from tests.support.envelopes import TestAgency, document, document_id_of, open_broker, status
 from tests.support.processes import ServerProcess, start_server
 from tests.support.push_endpoint import PushEndpoint
+from tests.support.waiting import eventually
 
 SENDER = "000.00.00.G22"
 NGHE_AN = "000.00.00.H41"
@@ -173,13 +174,21 @@ async def test_every_refusal_status_over_real_http(road: Road) -> None:
         422: "signature.digest_mismatch",
         400: "xml.garbage_before_declaration",
     }
-    # Each refusal is recorded with its code (the 404s are answers, not refused submissions).
+    # Each refusal of an agency is recorded with its code (the 404s are answers, not refused
+    # submissions); the stranger's 401 is counted and sampled at the door (issue #15).
     connection = await asyncpg.connect(road.database_url)
     try:
         recorded = {row["code"] for row in await connection.fetch("SELECT code FROM refusals")}
+
+        async def sampled_at_the_door() -> bool:
+            rows = await connection.fetch("SELECT code FROM door_refusals")
+            return {row["code"] for row in rows} == {"auth.invalid"}
+
+        await eventually(sampled_at_the_door, what="the door's sample")
     finally:
         await connection.close()
-    assert recorded >= {code for status_code, code in seen.items() if status_code != 404}
+    assert recorded >= {code for status_code, code in seen.items() if status_code not in (401, 404)}
+    assert "auth.invalid" not in recorded
     # The tracking of the accepted document is not disturbed by the refusals around it.
     tracking = await sender.tracking(accepted.id)
     assert [row["transport_state"] for row in tracking["recipients"]] == ["queued"]

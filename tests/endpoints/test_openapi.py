@@ -8,6 +8,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from endpoints import (
     admin_agencies,
     admin_deliveries,
+    admin_nodes,
     api_agencies,
     api_messages,
     api_stats,
@@ -17,7 +18,14 @@ from endpoints import (
 
 async def test_the_description_covers_every_api_route() -> None:
     app = web.Application()
-    for module in (api_messages, api_agencies, admin_agencies, admin_deliveries, api_stats):
+    for module in (
+        api_messages,
+        api_agencies,
+        admin_agencies,
+        admin_deliveries,
+        admin_nodes,
+        api_stats,
+    ):
         module.add_routes(app)
     openapi.add_routes(app)
     async with TestClient(TestServer(app)) as client, client.get("/api/v1/openapi.json") as answer:

@@ -107,14 +107,45 @@ def test_invalid_base64_is_reported() -> None:
     assert "'*'" in problems[0].message
 
 
-def test_a_revocation_must_name_the_document_it_revokes() -> None:
-    data = DOCUMENT.replace(b"<edXML:BussinessDocType>0", b"<edXML:BussinessDocType>1")
-    assert [p.code for p in _problems(data)] == ["business.missing_document_id"]
+def test_a_revocation_or_update_names_the_document_by_its_own_document_id() -> None:
+    # Agencies' systems write them so (issue #14): no Bussiness/DocumentId, the message
+    # repeats the original's DocumentId.
+    for business_type in (b"1", b"2"):
+        data = DOCUMENT.replace(
+            b"<edXML:BussinessDocType>0", b"<edXML:BussinessDocType>" + business_type
+        )
+        assert _problems(data) == []
+        acted = parse(data).acts_on  # type: ignore[union-attr]
+        assert [a.document_id for a in acted] == ["000.00.00.G22,2026/11/20,1234/VPCP-KSTT"]
+        assert acted[0].named_in == f"{MH}/DocumentId"
+
+
+def test_a_replacement_must_name_what_it_replaces() -> None:
+    data = DOCUMENT.replace(b"<edXML:BussinessDocType>0", b"<edXML:BussinessDocType>3")
+    problems = _problems(data)
+    assert [p.code for p in problems] == ["business.missing_document_id"]
+    assert "ReplacementInfo" in problems[0].message
     named = data.replace(
         b"<edXML:Paper>",
         b"<edXML:DocumentId>000.00.00.G22,2026/11/01,1/X</edXML:DocumentId><edXML:Paper>",
     )
     assert _problems(named) == []
+
+
+def test_a_replacement_info_without_document_id_is_reported_where_it_is() -> None:
+    data = (SAMPLES / "document-replacement-two-unsigned.edxml").read_bytes()
+    broken = data.replace(
+        b"<edXML:DocumentId>000.00.00.G22,2026/11/20,1235/VPCP-KSTT</edXML:DocumentId>", b""
+    )
+    problems = _problems(broken)
+    assert [p.code for p in problems] == ["business.missing_document_id"]
+    assert problems[0].path.endswith("/ReplacementInfoList/ReplacementInfo[2]/DocumentId")
+    assert problems[0].line is not None
+    bad_organ = data.replace(
+        b"<edXML:OrganId>000.00.00.H41</edXML:OrganId>\n              </",
+        b"<edXML:OrganId>bad id!</edXML:OrganId></",
+    )
+    assert [p.code for p in _problems(bad_organ)] == ["envelope.invalid_organ_id"]
 
 
 def test_unknown_status_code() -> None:

@@ -35,7 +35,6 @@ def routine(sender_id: str, recipient_id: str, mode: str, priority: int = 0) -> 
         code_notation="TEST",
         priority=priority,
         business_type=0,
-        acts_on_document_id=None,
         due_date=None,
         signer_fingerprint="backlog",
         signature_algorithm="rsa-sha256",

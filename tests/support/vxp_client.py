@@ -25,6 +25,7 @@ import hmac
 import http.client
 import json
 import socket
+import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -126,8 +127,11 @@ class VxpService:
         *,
         created_at: datetime | None = None,
         truncate_non_ascii: bool = False,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.endpoint = endpoint
+        # For an https endpoint: the client's TLS context (its trust, its certificate).
+        self.tls = tls
         self.secret = secret
         # Explicit-port http endpoints send each header char as one byte (§3).
         self.truncate_non_ascii = truncate_non_ascii
@@ -208,7 +212,15 @@ class VxpService:
 
     def _exchange(self, request: bytes, *, lose_answer: bool = False) -> Answer:
         url = urlsplit(self.endpoint)
-        with socket.create_connection((url.hostname or "", url.port or 80), timeout=30) as sock:
+        with contextlib.ExitStack() as stack:
+            raw = stack.enter_context(
+                socket.create_connection((url.hostname or "", url.port or 80), timeout=30)
+            )
+            sock = (
+                stack.enter_context(self.tls.wrap_socket(raw, server_hostname=url.hostname))
+                if self.tls is not None
+                else raw
+            )
             sock.sendall(request)
             if lose_answer:
                 # The server answered, but the answer never reaches the caller.

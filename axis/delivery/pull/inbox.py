@@ -15,6 +15,7 @@ again from the first page, lists it first. Fetching and acking are
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,6 +42,48 @@ class BadCursor(AxisError):
 
 
 @dataclass(frozen=True, slots=True)
+class CopyState:
+    """What later documents did to one recipient's copy of a document (issue #14): the
+    message ids of the revocation, the latest replacement and the latest update."""
+
+    revoked_by: str | None = None
+    replaced_by: str | None = None
+    updated_by: str | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_by is not None
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "revoked": self.revoked,
+            "revoked_by": self.revoked_by,
+            "replaced_by": self.replaced_by,
+            "updated_by": self.updated_by,
+        }
+
+
+_ACTION_FIELDS = {1: "revoked_by", 2: "updated_by", 3: "replaced_by"}
+
+
+Action = tuple[int, str, Sequence[str]]
+"""One ``document_actions`` row: business type, acting message id, whose copies."""
+
+
+def copy_state(actions: Iterable[Action], recipient_id: str) -> CopyState:
+    """``recipient_id``'s copy after ``actions`` on one document, oldest first. The first
+    revocation counts; a later replacement or update supersedes an earlier one."""
+    found: dict[str, str] = {}
+    for business_type, acting_message_id, recipients in actions:
+        name = _ACTION_FIELDS.get(business_type)
+        if name is None or recipient_id not in recipients:
+            continue
+        if name != "revoked_by" or name not in found:
+            found[name] = acting_message_id
+    return CopyState(**found)
+
+
+@dataclass(frozen=True, slots=True)
 class InboxItem:
     id: str
     kind: str
@@ -52,6 +95,7 @@ class InboxItem:
     received_at: datetime
     size: int
     sha256: str
+    copy: CopyState = CopyState()
 
     def body(self) -> dict[str, Any]:
         return {
@@ -65,6 +109,7 @@ class InboxItem:
             "received_at": self.received_at.isoformat(),
             "size": self.size,
             "sha256": self.sha256,
+            **self.copy.body(),
         }
 
 
@@ -115,6 +160,7 @@ async def page(
     rank, after = _cursor_value(cursor)
     kinds = list(KINDS) if kind is None else [kind]
     rows = await pool.fetch(sql.query("inbox_page"), organ_id, kinds, rank, after, limit)
+    copies = await copy_states(pool, organ_id, [row["id"] for row in rows if row["kind"] == "edoc"])
     items = tuple(
         InboxItem(
             id=row["id"],
@@ -127,6 +173,7 @@ async def page(
             received_at=row["accepted_at"],
             size=row["size"],
             sha256=bytes(row["sha256"]).hex(),
+            copy=copies.get(row["id"], CopyState()),
         )
         for row in rows
     )
@@ -134,6 +181,19 @@ async def page(
         _cursor(-rows[-1]["rank"], rows[-1]["delivery_id"]) if len(rows) == limit else None
     )
     return InboxPage(items, next_cursor)
+
+
+async def copy_states(pool: Pool, organ_id: str, message_ids: list[str]) -> dict[str, CopyState]:
+    """Of ``message_ids``, the documents whose copy for ``organ_id`` later documents
+    revoked, replaced or updated (absent: untouched)."""
+    if not message_ids:
+        return {}
+    rows = await pool.fetch(sql.query("inbox_acted_on"), message_ids, organ_id)
+    by_target: dict[str, list[Action]] = {}
+    for row in rows:
+        action = (row["business_type"], row["acting_message_id"], row["recipients"])
+        by_target.setdefault(row["target_message_id"], []).append(action)
+    return {target: copy_state(actions, organ_id) for target, actions in by_target.items()}
 
 
 async def page_or_wait(

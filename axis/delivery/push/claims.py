@@ -3,13 +3,20 @@
 A claim is a lease: ``lease_owner`` and ``lease_expires_at`` on the row.
 Claims are taken with ``FOR UPDATE SKIP LOCKED``, so any number of workers
 in any number of processes share the work; a crashed worker's claims are
-due again once their lease expires. Outcomes only touch rows still leased
-by their worker, so a late answer never overwrites another worker's work.
+due again once their lease expires, or at once when its node stops beating
+(:mod:`axis.fleet`). Outcomes only touch rows still leased by their worker,
+so a late answer never overwrites another worker's work.
+
+Leased rows are the pushes in flight, so an endpoint's free slots are its
+limit less its leased rows, counted in the claim itself: the limit holds
+across every node. A claim first locks the endpoints' rows (skipping those
+another node is claiming for at that moment), then counts and leases in a
+second statement, whose snapshot sees every lease committed before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +25,7 @@ import asyncpg
 from axis import metrics
 from axis.audit import chain as audit
 from axis.delivery import trail
+from axis.delivery.push import circuit_breaker
 from axis.delivery.push.client import Push, PushResult
 from axis.storage import sql
 from axis.storage.database import Pool
@@ -48,23 +56,24 @@ class ClaimRequest:
     lease_seconds: float
     limit: int
     oldest_first: bool
-    # Endpoints whose free slots differ from ``default_slots`` (busy or open).
-    endpoint_slots: Mapping[str, int]
-    default_slots: int
+    # Pushes in flight at one endpoint, counted across the fleet.
+    endpoint_limit: int
 
 
 async def claim(pool: Pool, request: ClaimRequest) -> list[Claim]:
-    endpoints = list(request.endpoint_slots)
-    rows = await pool.fetch(
-        sql.query("delivery_claim"),
-        request.owner,
-        request.lease_seconds,
-        request.limit,
-        request.oldest_first,
-        endpoints,
-        [request.endpoint_slots[endpoint] for endpoint in endpoints],
-        request.default_slots,
-    )
+    async with pool.acquire() as connection, connection.transaction():
+        locked = await connection.fetch(sql.query("delivery_lock_endpoints"))
+        if not locked:
+            return []
+        rows = await connection.fetch(
+            sql.query("delivery_claim"),
+            request.owner,
+            request.lease_seconds,
+            request.limit,
+            request.oldest_first,
+            [row["endpoint_url"] for row in locked],
+            request.endpoint_limit,
+        )
     return [
         Claim(
             delivery_id=row["id"],
@@ -107,10 +116,21 @@ def _trail_entry(row: asyncpg.Record) -> audit.AuditEntry:
     )
 
 
-async def record(pool: Pool, owner: str, outcomes: Sequence[Outcome], budget_seconds: float) -> int:
-    """Writes finished pushes and their audit entries in one transaction."""
-    if not outcomes:
-        return 0
+async def record(
+    pool: Pool,
+    owner: str,
+    outcomes: Sequence[Outcome],
+    budget_seconds: float,
+    judgements: Sequence[tuple[str, circuit_breaker.Judgement]] = (),
+    rules: circuit_breaker.BreakerRules | None = None,
+) -> dict[str, circuit_breaker.Circuit]:
+    """Writes finished pushes, their audit entries and their circuits' judgement at once.
+
+    One transaction: the leases these outcomes end free their slots in the
+    same commit that opens a circuit they tripped.
+    """
+    if not outcomes and not judgements:
+        return {}
     async with pool.acquire() as connection, connection.transaction():
         rows = await connection.fetch(
             sql.query("delivery_record_outcomes"),
@@ -123,19 +143,18 @@ async def record(pool: Pool, owner: str, outcomes: Sequence[Outcome], budget_sec
         )
         entries = [_trail_entry(row) for row in rows if row["transport_state"] in _SETTLED]
         await audit.append_many(connection, entries)
+        circuits = await circuit_breaker.settle(
+            connection, judgements, rules or circuit_breaker.BreakerRules()
+        )
     for row in rows:
         metrics.record_delivery(row["transport_state"])
         if row["transport_state"] == TransportState.DELIVERED and row["latency"] is not None:
             metrics.observe_delivery_latency(row["latency"])
-    return len(rows)
+    return circuits
 
 
 async def release(pool: Pool, owner: str) -> None:
     await pool.execute(sql.query("delivery_release_leases"), owner)
-
-
-async def postpone_endpoint(pool: Pool, endpoint_url: str, seconds: float) -> None:
-    await pool.execute(sql.query("delivery_postpone_endpoint"), endpoint_url, seconds)
 
 
 async def next_due_in(pool: Pool) -> float | None:

@@ -5,10 +5,12 @@ batch is taken oldest-first regardless of priority so routine work always
 gets a share. Only batches that claimed something count: a wake-up that
 finds no free slot neither spends nor skips routine's turn, so between two
 urgent-first batches there is at most one oldest-first batch. Each
-endpoint has its own concurrency limit and circuit breaker; the claim asks
-only for as many rows per endpoint as it has free slots, so a slow or dead
-agency holds its own slots and nobody else's.
-Outcomes are written back in batches by a separate task.
+endpoint has its own concurrency limit and circuit breaker, both kept in
+PostgreSQL and so shared by every node: the claim takes only as many rows
+per endpoint as it has free slots fleet-wide, so a slow or dead agency holds
+its own slots and nobody else's, on every node at once.
+Outcomes are written back in batches by a separate task, and judged by the
+endpoints' circuits once written.
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ from dataclasses import dataclass
 import aiohttp
 import asyncpg
 
-from axis.delivery.push import claims, wakeup
+from axis.delivery.push import circuit_breaker, claims, wakeup
 from axis.delivery.push import client as push_client
 from axis.delivery.push.backoff import Backoff
-from axis.delivery.push.circuit_breaker import CircuitBreaker
+from axis.delivery.push.circuit_breaker import CircuitState, Judgement
 from axis.delivery.push.client import PushOutcome, PushResult
 from axis.expiring_cache import ExpiringCache
 from axis.registry.agencies import AgencyNotFound, Registry
@@ -74,12 +76,12 @@ class DeliveryWorker:
         self.owner = owner or new_owner()
         self._backoff = Backoff(self._options.backoff_base, self._options.backoff_cap)
         self._secrets = ExpiringCache(registry.secret_of, ttl=self._options.secret_ttl)
-        self._breakers: dict[str, CircuitBreaker] = {}
+        # The shared circuits as this worker last judged them (metrics, tests).
+        self._circuits: dict[str, CircuitState] = {}
         self._in_flight: dict[str, int] = {}
         self._pushes: set[asyncio.Task[None]] = set()
-        self._outcomes: list[tuple[str, claims.Outcome]] = []
-        # Endpoints whose circuit just opened: their due work is postponed.
-        self._postpone: set[str] = set()
+        self._outcomes: list[claims.Outcome] = []
+        self._judgements: list[tuple[str, Judgement]] = []
         self._wake = asyncio.Event()
         self._outcome_ready = asyncio.Event()
         self._stopping = False
@@ -89,8 +91,8 @@ class DeliveryWorker:
     # -- read API (metrics) --------------------------------------------------
 
     def circuit_states(self) -> dict[str, str]:
-        """Endpoint URL -> ``closed``, ``open`` or ``half_open``, for endpoints seen."""
-        return {url: str(breaker.state) for url, breaker in self._breakers.items()}
+        """Endpoint URL -> ``closed``, ``open`` or ``half_open``, as last judged here."""
+        return {url: str(state) for url, state in self._circuits.items()}
 
     def in_flight(self) -> dict[str, int]:
         return {url: count for url, count in self._in_flight.items() if count}
@@ -138,22 +140,6 @@ class DeliveryWorker:
 
     # -- claiming ------------------------------------------------------------
 
-    def _breaker(self, endpoint_url: str) -> CircuitBreaker:
-        breaker = self._breakers.get(endpoint_url)
-        if breaker is None:
-            breaker = CircuitBreaker(
-                self._options.breaker_threshold, self._options.breaker_cool_down
-            )
-            self._breakers[endpoint_url] = breaker
-        return breaker
-
-    def _endpoint_slots(self) -> dict[str, int]:
-        limit = self._settings.push_concurrency_per_endpoint
-        endpoints = set(self._breakers) | set(self._in_flight)
-        return {
-            url: self._breaker(url).slots(limit) - self._in_flight.get(url, 0) for url in endpoints
-        }
-
     async def _claim_loop(self) -> None:
         batches = 0
         while not self._stopping:
@@ -194,14 +180,12 @@ class DeliveryWorker:
             lease_seconds=self._settings.push_timeout + self._options.lease_margin,
             limit=limit,
             oldest_first=batch_number % self._options.routine_every == 0,
-            endpoint_slots=self._endpoint_slots(),
-            default_slots=self._settings.push_concurrency_per_endpoint,
+            endpoint_limit=self._settings.push_concurrency_per_endpoint,
         )
 
     def _start(self, claim: claims.Claim) -> None:
         endpoint = claim.push.endpoint_url
         self._in_flight[endpoint] = self._in_flight.get(endpoint, 0) + 1
-        self._breaker(endpoint).started()
         task = asyncio.create_task(self._deliver(claim))
         self._pushes.add(task)
         task.add_done_callback(self._pushes.discard)
@@ -221,7 +205,7 @@ class DeliveryWorker:
                     extra={"delivery_id": claim.delivery_id, "error": str(error)},
                 )
                 return
-            self._judge_endpoint(endpoint, outcome)
+            self._judgements.append((endpoint, _judgement(outcome)))
             delay = 0.0
             if outcome.result is PushResult.RETRY:
                 delay = (
@@ -230,7 +214,7 @@ class DeliveryWorker:
                     else self._backoff.delay(claim.attempts)
                 )
             self._outcomes.append(
-                (endpoint, claims.Outcome(claim.delivery_id, outcome.result, delay, outcome.error))
+                claims.Outcome(claim.delivery_id, outcome.result, delay, outcome.error)
             )
             self._outcome_ready.set()
         finally:
@@ -246,18 +230,6 @@ class DeliveryWorker:
         return await push_client.send(
             self._session, claim.push, secret, self._settings.push_timeout
         )
-
-    def _judge_endpoint(self, endpoint: str, outcome: PushOutcome) -> None:
-        breaker = self._breaker(endpoint)
-        if outcome.result is not PushResult.RETRY:
-            breaker.succeeded()
-        elif outcome.endpoint_failed and breaker.failed():
-            logger.warning(
-                "endpoint circuit opened; its deliveries wait",
-                extra={"endpoint": endpoint, "seconds": breaker.reopens_in},
-            )
-            self._postpone.add(endpoint)
-            self._outcome_ready.set()
 
     # -- writing outcomes ----------------------------------------------------
 
@@ -275,30 +247,46 @@ class DeliveryWorker:
                 await asyncio.sleep(self._options.poll_interval)
 
     async def _flush(self) -> None:
-        """Records outcomes, then postpones the work of endpoints whose circuit opened.
+        """Records outcomes and judges the endpoints' circuits by them, in one transaction.
 
-        One task does both, in this order, so a retry recorded late cannot
-        undo a postponement; a retry's delay also covers its circuit's cool-down.
+        The postponement of an open endpoint's work covers the retries just
+        recorded; a retry recorded late by any node is postponed at its own
+        batch's judgement.
         """
         self._outcome_ready.clear()
         batch, self._outcomes = self._outcomes, []
-        outcomes = [self._with_cool_down(endpoint, outcome) for endpoint, outcome in batch]
+        judged, self._judgements = self._judgements, []
         try:
-            await claims.record(
-                self._pool, self.owner, outcomes, self._settings.retry_budget_seconds
+            circuits = await claims.record(
+                self._pool,
+                self.owner,
+                batch,
+                self._settings.retry_budget_seconds,
+                judged,
+                circuit_breaker.BreakerRules(
+                    self._options.breaker_threshold, self._options.breaker_cool_down
+                ),
             )
         except BaseException:
             self._outcomes[:0] = batch
+            self._judgements[:0] = judged
             self._outcome_ready.set()
             raise
-        while self._postpone:
-            endpoint = self._postpone.pop()
-            seconds = self._breaker(endpoint).reopens_in
-            if seconds > 0:
-                await claims.postpone_endpoint(self._pool, endpoint, seconds)
+        # Leases just ended: their slots are free for the next claim.
+        self._wake.set()
+        self._note_circuits(circuits)
 
-    def _with_cool_down(self, endpoint: str, outcome: claims.Outcome) -> claims.Outcome:
-        cool_down = self._breaker(endpoint).reopens_in
-        if outcome.result is not PushResult.RETRY or outcome.delay >= cool_down:
-            return outcome
-        return claims.Outcome(outcome.delivery_id, outcome.result, cool_down, outcome.error)
+    def _note_circuits(self, circuits: dict[str, circuit_breaker.Circuit]) -> None:
+        for circuit in circuits.values():
+            self._circuits[circuit.endpoint_url] = circuit.state
+            if circuit.opened:
+                logger.warning(
+                    "endpoint circuit opened; its deliveries wait",
+                    extra={"endpoint": circuit.endpoint_url, "seconds": circuit.reopens_in},
+                )
+
+
+def _judgement(outcome: PushOutcome) -> Judgement:
+    if outcome.result is not PushResult.RETRY:
+        return Judgement.ANSWERED
+    return Judgement.FAILED if outcome.endpoint_failed else Judgement.NEUTRAL

@@ -1,8 +1,20 @@
 -- Push delivery: claims with leases, outcomes in batches, dead deliveries.
 
+-- name: delivery_lock_endpoints
+-- The first statement of a claim's transaction: the push endpoints no other
+-- node is claiming for right now. Their free slots are counted by the next
+-- statement, whose snapshot is taken after these locks are held, so it sees
+-- every lease committed by the node that held them before; two nodes never
+-- hand out the same free slot. An endpoint locked elsewhere is skipped: that
+-- node is filling its slots this very moment.
+SELECT endpoint_url FROM push_endpoints FOR UPDATE SKIP LOCKED
+
 -- name: delivery_claim
 -- $1 owner, $2 lease seconds, $3 batch size, $4 oldest-first (ignore priority),
--- $5 endpoints with a local limit, $6 their free slots, $7 default free slots.
+-- $5 endpoints this transaction has locked (delivery_lock_endpoints), $6 the
+-- per-endpoint limit. An endpoint's free slots are counted fleet-wide: its
+-- limit (one probe when its circuit is half-open, none when open) less its
+-- pushes leased and unexpired, whichever node holds them.
 -- Every push agency whose endpoint has a free slot offers (and locks) its own
 -- first due rows, read from its own ranges of deliveries_push_queue_idx:
 -- urgent first, one ordered range; oldest first, one range per priority
@@ -10,11 +22,21 @@
 -- backlog, one agency's backlog costs the others nothing, and no cached plan
 -- can turn it into a scan of the queue. An endpoint's free slots cap what is
 -- taken from all its agencies; offered rows not taken are unlocked at once.
-WITH room AS (
-    SELECT a.organ_id, a.endpoint_url, coalesce(s.free, $7::int) AS free
-    FROM agencies a
-    LEFT JOIN unnest($5::text[], $6::int[]) AS s (endpoint, free) ON s.endpoint = a.endpoint_url
-    WHERE a.endpoint_url IS NOT NULL
+WITH endpoint AS (
+    SELECT p.endpoint_url,
+           CASE WHEN p.opened_until IS NULL THEN $6::int
+                WHEN p.opened_until > now() THEN 0
+                ELSE 1 END
+           - (SELECT count(*)::int
+              FROM agencies held
+              JOIN deliveries d ON d.recipient_id = held.organ_id AND d.lease_owner IS NOT NULL
+              WHERE held.endpoint_url = p.endpoint_url AND d.lease_expires_at > now()) AS free
+    FROM push_endpoints p
+    WHERE p.endpoint_url = ANY ($5::text[])
+), room AS (
+    SELECT a.organ_id, a.endpoint_url, endpoint.free
+    FROM endpoint
+    JOIN agencies a ON a.endpoint_url = endpoint.endpoint_url
 ), offered AS (
     SELECT room.endpoint_url, room.free, o.id, o.priority, o.next_attempt_at
     FROM room
@@ -158,3 +180,32 @@ WHERE id = $1
 UPDATE deliveries
 SET transport_state = 'discarded', lease_owner = NULL, lease_expires_at = NULL
 WHERE id = $1
+
+-- name: delivery_lock_circuits
+-- The circuits a batch of outcomes is about to judge, locked until it commits.
+SELECT endpoint_url, failures,
+       CASE WHEN opened_until IS NULL THEN 'closed'
+            WHEN opened_until > now() THEN 'open'
+            ELSE 'half_open' END AS state
+FROM push_endpoints
+WHERE endpoint_url = ANY ($1::text[])
+ORDER BY endpoint_url
+FOR UPDATE
+
+-- name: delivery_judge_circuits
+-- $1 endpoints, $2 their consecutive failures now, $3 'open' (for $4 seconds
+-- from now), 'close' or 'keep'. Returns each circuit's state afterwards.
+UPDATE push_endpoints p
+SET failures = v.failures,
+    opened_until = CASE v.change
+        WHEN 'open' THEN now() + make_interval(secs => $4)
+        WHEN 'close' THEN NULL
+        ELSE p.opened_until END
+FROM unnest($1::text[], $2::int[], $3::text[]) AS v (endpoint_url, failures, change)
+WHERE p.endpoint_url = v.endpoint_url
+RETURNING p.endpoint_url,
+          CASE WHEN p.opened_until IS NULL THEN 'closed'
+               WHEN p.opened_until > now() THEN 'open'
+               ELSE 'half_open' END AS state,
+          coalesce(greatest(0, extract(epoch FROM p.opened_until - now())), 0)::float8
+              AS reopens_in

@@ -11,7 +11,8 @@ CROSS JOIN LATERAL (
     FROM messages x WHERE x.sender_id = k.sender_id AND x.sha256 = k.sha256
     UNION
     SELECT x.id, x.kind, x.sender_id, x.document_id, x.sha256 FROM messages x
-    WHERE x.kind = 'edoc' AND x.sender_id = k.sender_id AND x.document_id = k.document_id
+    WHERE x.kind = 'edoc' AND NOT x.repeats_acted_on
+      AND x.sender_id = k.sender_id AND x.document_id = k.document_id
 ) AS m;
 
 -- name: intake_insert_messages
@@ -19,12 +20,13 @@ CROSS JOIN LATERAL (
 -- are skipped, not errors: the batch goes on and the caller looks them up.
 INSERT INTO messages (id, kind, sender_id, document_id, body, sha256, size, subject,
                       code_number, code_notation, priority, business_type, acts_on_message_id,
-                      status_code, description, status_at, answers_message_id, due_date,
-                      signer_fingerprint, signature_algorithm, received_via)
+                      repeats_acted_on, status_code, description, status_at, answers_message_id,
+                      due_date, signer_fingerprint, signature_algorithm, received_via)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[],
                      $7::int[], $8::text[], $9::text[], $10::text[], $11::smallint[],
-                     $12::smallint[], $13::text[], $14::text[], $15::text[], $16::timestamptz[],
-                     $17::text[], $18::date[], $19::text[], $20::text[], $21::text[])
+                     $12::smallint[], $13::text[], $14::boolean[], $15::text[], $16::text[],
+                     $17::timestamptz[], $18::text[], $19::date[], $20::text[], $21::text[],
+                     $22::text[])
 ON CONFLICT DO NOTHING
 RETURNING id;
 
@@ -33,7 +35,22 @@ INSERT INTO deliveries (message_id, recipient_id, kind, mode, priority)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::smallint[]);
 
 -- name: intake_find_document
-SELECT id FROM messages WHERE sender_id = $1 AND document_id = $2 AND kind = 'edoc';
+-- The original, not the revocations or updates that repeat its DocumentId.
+SELECT id FROM messages
+WHERE sender_id = $1 AND document_id = $2 AND kind = 'edoc' AND NOT repeats_acted_on;
+
+-- name: intake_find_acted_on
+-- The documents an acting document names, whoever sent them: acting on another
+-- agency's document is refused for what it is, not as an unknown one.
+SELECT id, sender_id, document_id FROM messages
+WHERE document_id = ANY($1::text[]) AND kind = 'edoc' AND NOT repeats_acted_on;
+
+-- name: intake_revoked_copies
+SELECT recipients FROM document_actions WHERE target_message_id = $1 AND business_type = 1;
+
+-- name: intake_insert_document_action
+INSERT INTO document_actions (acting_message_id, target_message_id, business_type, recipients)
+VALUES ($1, $2, $3, $4);
 
 -- name: intake_lock_document
 SELECT pg_advisory_xact_lock(hashtextextended($1, 0));
@@ -75,5 +92,22 @@ SELECT from_id, status_code, description, status_at, received_at, status_message
 FROM status_events WHERE document_message_id = $1 ORDER BY id;
 
 -- name: tracking_acting_documents
-SELECT id, document_id, business_type, accepted_at
-FROM messages WHERE acts_on_message_id = $1 ORDER BY accepted_at, id;
+-- The revocations, updates and replacements of a document, oldest first, and
+-- whose copies each acts on.
+SELECT a.acting_message_id, m.id, m.document_id, a.business_type, m.accepted_at, a.recipients
+FROM document_actions a JOIN messages m ON m.id = a.acting_message_id
+WHERE a.target_message_id = $1 ORDER BY m.accepted_at, m.id;
+
+-- name: tracking_acted_on
+-- What an acting document acts on (a replacement: possibly several).
+SELECT m.id, m.document_id, a.business_type, a.recipients
+FROM document_actions a JOIN messages m ON m.id = a.target_message_id
+WHERE a.acting_message_id = $1 ORDER BY m.accepted_at, m.id;
+
+-- name: inbox_acted_on
+-- For an inbox page: the revocations, updates and replacements of the listed
+-- documents that concern the caller's copy, oldest first.
+SELECT a.target_message_id, a.acting_message_id, a.business_type, a.recipients
+FROM document_actions a JOIN messages m ON m.id = a.acting_message_id
+WHERE a.target_message_id = ANY($1::text[]) AND $2 = ANY(a.recipients)
+ORDER BY m.accepted_at, m.id;

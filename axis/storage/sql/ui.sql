@@ -8,15 +8,6 @@ SELECT username, role, organ_id, password_hash, failed_attempts, locked_until,
        locked_until IS NOT NULL AND locked_until > now() AS locked
 FROM users WHERE username = $1
 
--- name: ui_record_failure
--- Counts a failure; the $2-th consecutive one locks the account for $3 seconds.
-UPDATE users SET
-    failed_attempts = CASE WHEN failed_attempts + 1 >= $2 THEN 0 ELSE failed_attempts + 1 END,
-    locked_until = CASE WHEN failed_attempts + 1 >= $2
-                        THEN now() + make_interval(secs => $3) ELSE locked_until END
-WHERE username = $1
-RETURNING locked_until IS NOT NULL AND locked_until > now() AS locked
-
 -- name: ui_record_success
 UPDATE users SET failed_attempts = 0, locked_until = NULL, password_hash = coalesce($2, password_hash)
 WHERE username = $1

@@ -45,7 +45,7 @@ async def test_a_wrong_password_is_refused_in_vietnamese(pool: asyncpg.Pool) -> 
     assert unknown.value.message == refused.value.message
 
 
-async def test_five_failures_lock_the_account_even_for_the_right_password(
+async def test_five_failures_make_their_source_wait_even_for_the_right_password(
     pool: asyncpg.Pool,
 ) -> None:
     await users.add_user(pool, "vanhanh", "operator", "mat-khau-1")
@@ -63,9 +63,42 @@ async def test_five_failures_lock_the_account_even_for_the_right_password(
     ]
     assert actions.count("user.sign_in_failed") == users.MAX_FAILURES + 1
     assert "user.locked" in actions
-    # After the lock expires the right password works again.
-    await pool.execute("UPDATE users SET locked_until = now() - interval '1 second'")
+    # After the wait the right password works again.
+    await pool.execute("UPDATE sign_in_failures SET next_attempt_at = now() - interval '1 second'")
     assert (await users.authenticate(pool, "vanhanh", "mat-khau-1")).is_operator
+
+
+async def test_a_stranger_cannot_lock_a_clerk_out_of_her_own_address(pool: asyncpg.Pool) -> None:
+    """Failures slow down the (user name, source) that sends them, with waits that double."""
+    await users.add_user(pool, "vanthu", "clerk", "mat-khau-1", organ_id="000.00.01.H53")
+    for _ in range(users.MAX_FAILURES):
+        with pytest.raises(users.SignInRefused):
+            await users.authenticate(pool, "vanthu", "doan-bua", source="203.0.113.9")
+    with pytest.raises(users.AccountLocked):
+        await users.authenticate(pool, "vanthu", "mat-khau-1", source="203.0.113.9")
+    # The clerk at her own desk signs in as ever.
+    user = await users.authenticate(pool, "vanthu", "mat-khau-1", source="10.0.0.7")
+    assert user.username == "vanthu"
+    waits = []
+    for _ in range(3):
+        await pool.execute("UPDATE sign_in_failures SET next_attempt_at = now()")
+        with pytest.raises(users.AccountLocked):
+            await users.authenticate(pool, "vanthu", "doan-bua", source="203.0.113.9")
+        waits.append(
+            await pool.fetchval(
+                "SELECT extract(epoch FROM next_attempt_at - last_failure_at)::float8 "
+                "FROM sign_in_failures WHERE source = '203.0.113.9'"
+            )
+        )
+    assert [round(wait) for wait in waits] == [
+        round(users.FIRST_WAIT_SECONDS * 2**n) for n in (1, 2, 3)
+    ]
+    # Unknown names are slowed down alike, so the wait tells nothing.
+    for _ in range(users.MAX_FAILURES):
+        with pytest.raises(users.SignInRefused):
+            await users.authenticate(pool, "khong-co", "x", source="203.0.113.9")
+    with pytest.raises(users.AccountLocked):
+        await users.authenticate(pool, "khong-co", "x", source="203.0.113.9")
 
 
 async def test_users_are_checked_before_they_are_stored(pool: asyncpg.Pool) -> None:

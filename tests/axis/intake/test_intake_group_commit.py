@@ -9,6 +9,7 @@ import pytest
 
 from axis.storage.database import Connection, Pool, create_pool
 from axis.storage.group_commit import GroupCommitter
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ async def test_a_closed_committer_refuses_new_items(pool: Pool) -> None:
 
 async def test_close_writes_what_was_already_submitted(pool: Pool) -> None:
     async def write(connection: Connection, items: Sequence[int]) -> list[int]:
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # a slow write, so that items wait behind it: the case tested
         await connection.executemany("INSERT INTO items VALUES ($1)", [(i,) for i in items])
         return list(items)
 
@@ -89,10 +90,12 @@ async def test_urgent_items_waiting_behind_a_batch_go_first(pool: Pool) -> None:
     # urgent ones (3, 4) queue up; the next batches take the urgent ones first,
     # and keep arrival order within one urgency.
     release = asyncio.Event()
+    holding = asyncio.Event()
     written: list[list[int]] = []
 
     async def write(connection: Connection, items: Sequence[int]) -> list[int]:
         if not written:
+            holding.set()
             await release.wait()
         written.append(list(items))
         return list(items)
@@ -105,9 +108,9 @@ async def test_urgent_items_waiting_behind_a_batch_go_first(pool: Pool) -> None:
     )
     try:
         first = asyncio.create_task(committer.submit(1))
-        await asyncio.sleep(0.05)  # the writer holds item 1 and waits
+        await holding.wait()  # the writer holds item 1 and waits
         waiting = [asyncio.create_task(committer.submit(n)) for n in (2, 3, 4, 5, 301, 402, 6)]
-        await asyncio.sleep(0.05)
+        await eventually(lambda: committer.backlog() == 7, what="seven items queued")
         release.set()
         await asyncio.gather(first, *waiting)
     finally:

@@ -35,6 +35,7 @@ from tests.support.processes import (
     run_axis,
     start_server,
 )
+from tests.support.waiting import eventually
 
 SENDER = "000.00.00.G31"
 RECIPIENTS = ("000.00.00.H31", "000.00.00.H32")
@@ -87,11 +88,9 @@ async def _submit_all(
 
 
 async def _until_accepted(ledger: Ledger, count: int) -> None:
-    for _ in range(1000):
-        if len(ledger.accepted) >= count:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("submissions did not progress")
+    await eventually(
+        lambda: len(ledger.accepted) >= count, timeout=10, what=f"{count} submissions accepted"
+    )
 
 
 async def test_accepted_documents_survive_kill_9_of_server_and_database(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from tests.support.processes import (
     start_worker,
 )
 from tests.support.push_endpoint import Answer, PushEndpoint
+from tests.support.waiting import eventually
 
 SENDER = "000.00.00.G51"
 PUSHED = "000.00.00.H51"
@@ -111,6 +112,13 @@ async def exchange(database_url: str, tmp_path: Path) -> AsyncIterator[Exchange]
         await endpoint.stop()
 
 
+def _delivered(connection: asyncpg.Connection, message_id: str) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return bool((await _delivery(connection, message_id))["transport_state"] == "delivered")
+
+    return check
+
+
 async def test_api_node_and_worker_node_deliver_push_and_pull(
     exchange: Exchange, connection: asyncpg.Connection
 ) -> None:
@@ -133,11 +141,7 @@ async def test_api_node_and_worker_node_deliver_push_and_pull(
                 page = await client.inbox(kind="edoc")
                 assert [item["id"] for item in page["items"]] == [message_id]
                 assert await client.get(message_id) == body
-            for _ in range(100):
-                if (await _delivery(connection, message_id))["transport_state"] == "delivered":
-                    break
-                await asyncio.sleep(0.05)
-            assert (await _delivery(connection, message_id))["transport_state"] == "delivered"
+            await eventually(_delivered(connection, message_id), what="the push recorded")
         finally:
             assert await _stop(worker) == 0
         assert worker.log().count("axis.process.server: working") == 2
@@ -186,11 +190,7 @@ async def test_sigterm_on_a_worker_node_releases_its_leases_for_the_next(
         second = await exchange.work_node("second-work")
         try:
             await exchange.endpoint.wait_for(lambda: len(exchange.endpoint.received) == 2)
-            for _ in range(100):
-                if (await _delivery(connection, message_id))["transport_state"] == "delivered":
-                    break
-                await asyncio.sleep(0.05)
-            assert (await _delivery(connection, message_id))["transport_state"] == "delivered"
+            await eventually(_delivered(connection, message_id), what="the push recorded")
         finally:
             assert await _stop(second) == 0
     finally:

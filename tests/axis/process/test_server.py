@@ -77,6 +77,7 @@ def test_two_workers_share_one_port(database_url: str, tmp_path: Path) -> None:
         server.wait_ready()
         statuses = {http_status(server.base_url + "/healthz") for _ in range(20)}
         assert statuses == {200}
+        # A synchronous test: the deadline poll of tests.support.waiting, by hand.
         deadline = time.monotonic() + 10
         while (
             server.log().count("axis.process.server: serving") < 2 and time.monotonic() < deadline

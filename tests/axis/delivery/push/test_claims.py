@@ -16,8 +16,7 @@ def request(owner: str, *, oldest_first: bool, limit: int = 1) -> claims.ClaimRe
         lease_seconds=30.0,
         limit=limit,
         oldest_first=oldest_first,
-        endpoint_slots={},
-        default_slots=4,
+        endpoint_limit=4,
     )
 
 
@@ -57,6 +56,11 @@ async def test_claims_respect_free_slots_per_endpoint(
     for _ in range(5):
         await add_delivery(connection, "sender.gov", "a.gov")
         await add_delivery(connection, "sender.gov", "b.gov")
+    # Another node holds both of a's slots: its leases count here too.
+    for _ in range(2):
+        await add_delivery(
+            connection, "sender.gov", "a.gov", lease_owner="other-node", lease_seconds=30
+        )
     got = await claims.claim(
         pool,
         claims.ClaimRequest(
@@ -64,8 +68,7 @@ async def test_claims_respect_free_slots_per_endpoint(
             lease_seconds=30.0,
             limit=50,
             oldest_first=False,
-            endpoint_slots={"http://127.0.0.1:9/a": 0},
-            default_slots=2,
+            endpoint_limit=2,
         ),
     )
     assert sorted(claim.recipient_id for claim in got) == ["b.gov", "b.gov"]

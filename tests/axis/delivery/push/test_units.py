@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 from axis.delivery.push.backoff import Backoff, retry_after_seconds
-from axis.delivery.push.circuit_breaker import CircuitBreaker, CircuitState
+from axis.delivery.push.circuit_breaker import Change, CircuitState, Judgement, replay
 from axis.delivery.push.client import Push, PushResult, classify, push_headers
 
 
@@ -29,35 +29,19 @@ def test_retry_after_seconds_and_dates() -> None:
     assert retry_after_seconds(None) is None
 
 
-def state_of(breaker: CircuitBreaker) -> CircuitState:
-    return breaker.state
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_circuit_opens_after_threshold_then_probes_once() -> None:
-    clock = Clock()
-    breaker = CircuitBreaker(threshold=3, cool_down=10.0, clock=clock)
-    assert not breaker.failed() and not breaker.failed()
-    assert breaker.slots(4) == 4
-    assert breaker.failed()
-    assert state_of(breaker) is CircuitState.OPEN and breaker.slots(4) == 0
-    clock.now = 10.5
-    assert state_of(breaker) is CircuitState.HALF_OPEN and breaker.slots(4) == 1
-    breaker.started()
-    assert breaker.slots(4) == 0  # one probe at a time
-    assert breaker.failed()  # the probe failed: open again
-    assert state_of(breaker) is CircuitState.OPEN and breaker.reopens_in == 10.0
-    clock.now = 21.0
-    breaker.started()
-    breaker.succeeded()
-    assert state_of(breaker) is CircuitState.CLOSED and breaker.slots(4) == 4
+    closed, open_, half_open = CircuitState.CLOSED, CircuitState.OPEN, CircuitState.HALF_OPEN
+    failed, answered, neutral = Judgement.FAILED, Judgement.ANSWERED, Judgement.NEUTRAL
+    assert replay(closed, 0, [failed, failed], threshold=3) == (2, Change.KEEP)
+    assert replay(closed, 2, [neutral, failed], threshold=3) == (3, Change.OPEN)
+    # Open: late answers of pushes started before are counted, change nothing.
+    assert replay(open_, 3, [failed, answered], threshold=3) == (4, Change.KEEP)
+    # Half-open: the probe decides; a failed probe opens it again.
+    assert replay(half_open, 4, [failed], threshold=3) == (5, Change.OPEN)
+    assert replay(half_open, 5, [answered], threshold=3) == (0, Change.CLOSE)
+    # In order: a success resets the count, the failures after it count again.
+    assert replay(closed, 2, [answered, failed, failed], threshold=3) == (2, Change.KEEP)
+    assert replay(closed, 1, [failed, answered, failed], threshold=3) == (1, Change.KEEP)
 
 
 def test_signature_covers_timestamp_id_and_body_digest() -> None:

@@ -216,8 +216,7 @@ async def test_due_retries_are_claimed_by_priority(broker: Broker) -> None:
             lease_seconds=30.0,
             limit=1,
             oldest_first=oldest_first,
-            endpoint_slots={},
-            default_slots=LIMIT,
+            endpoint_limit=LIMIT,
         )
 
     [first] = await claims.claim(pool, request("a", oldest_first=False))
@@ -242,8 +241,7 @@ async def test_a_claim_hands_out_the_urgent_push_first(broker: Broker) -> None:
             lease_seconds=30.0,
             limit=10,
             oldest_first=False,
-            endpoint_slots={},
-            default_slots=LIMIT,
+            endpoint_limit=LIMIT,
         ),
     )
     assert [claim.push.message_id for claim in got] == [urgent, *routine]
