@@ -86,7 +86,8 @@ async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
         await refresher.start()
         running.push_async_callback(refresher.stop)
         # One node of the fleet seals at a time; the others stand by for its lease.
-        sealer = AuditSealer(runtime.pool)
+        # audit_sealer.holder is this node's id, so the fleet's views can name it.
+        sealer = AuditSealer(runtime.pool, holder=node.node_id)
         await sealer.start()
         running.push_async_callback(sealer.stop)
         yield BackgroundWork(worker, refresher, sealer)
