@@ -1,8 +1,9 @@
 """The composition root: what one axis process runs, and where the broker meets HTTP.
 
 A process has a :class:`Role`. Its background work (this process's push
-worker, one claim loop, and the statistics refresher that keeps
-``delivery_facts`` current) is started and stopped by the process through
+worker, one claim loop, the statistics refresher that keeps
+``delivery_facts`` current, and the audit sealer, which seals on one node
+of the fleet at a time) is started and stopped by the process through
 :func:`background_work`, never by a web application's cleanup context, so a
 node can run it without serving the APIs (``axis work``) or serve the APIs
 without it (``axis serve --no-work``).
@@ -25,6 +26,7 @@ from enum import StrEnum
 
 from aiohttp import web
 
+from axis.audit.sealer import AuditSealer
 from axis.delivery.push.worker import DeliveryWorker
 from axis.fleet import nodes
 from axis.runtime import Runtime
@@ -61,13 +63,15 @@ class Role(StrEnum):
 class BackgroundWork:
     delivery_worker: DeliveryWorker
     stats_refresher: StatsRefresher
+    audit_sealer: AuditSealer
 
 
 @contextlib.asynccontextmanager
 async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
-    """Runs the push worker and the statistics refresher while the block runs.
+    """Runs the push worker, statistics refresher and audit sealer while the block runs.
 
-    On exit the refresher stops, then the worker stops claiming, lets pushes
+    On exit the sealer gives up its lease (another node takes it over), the
+    refresher stops, then the worker stops claiming, lets pushes
     in flight finish (bounded by the shutdown timeout) and releases the
     leases it could not finish, so another node picks them up at once.
     """
@@ -81,7 +85,12 @@ async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
         refresher = StatsRefresher(runtime.pool, runtime.settings)
         await refresher.start()
         running.push_async_callback(refresher.stop)
-        yield BackgroundWork(worker, refresher)
+        # One node of the fleet seals at a time; the others stand by for its lease.
+        # audit_sealer.holder is this node's id, so the fleet's views can name it.
+        sealer = AuditSealer(runtime.pool, holder=node.node_id)
+        await sealer.start()
+        running.push_async_callback(sealer.stop)
+        yield BackgroundWork(worker, refresher, sealer)
 
 
 def web_application(runtime: Runtime, role: Role) -> web.Application:

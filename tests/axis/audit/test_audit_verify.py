@@ -1,14 +1,20 @@
-"""``axis audit verify``: an intact chain passes; a changed or removed row is named."""
+"""``axis audit verify``: an intact chain passes; a changed or removed row is named.
+
+Entries are sealed before they are tampered with: an unsealed entry is not
+in the chain yet (it shows as the sealer's lag).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 
 import asyncpg
 import pytest
 
 from axis.audit import chain as audit
+from axis.audit import sealer
 from axis.cli import main
 from axis.storage.database import connect
 from tests.support.processes import TEST_SECRET_KEY, run_axis
@@ -22,6 +28,7 @@ async def _write_chain(database_url: str, count: int) -> list[int]:
                 connection,
                 [audit.AuditEntry("tester", "user.add", f"s{n}", {"n": n}) for n in range(count)],
             )
+        await sealer.seal_pending(connection)
         rows = await connection.fetch("SELECT id FROM audit_log ORDER BY id")
         return [row["id"] for row in rows]
     finally:
@@ -84,3 +91,21 @@ async def test_verify_in_a_real_process(database_url: str) -> None:
     broken = await asyncio.to_thread(run_axis, ["audit", "verify", "--database-url", database_url])
     assert broken.returncode == 2
     assert f"audit row {ids[0]}" in broken.stderr and "Traceback" not in broken.stderr
+
+
+async def test_verify_reports_how_far_sealing_lags(database_url: str) -> None:
+    connection = await connect(database_url)
+    try:
+        async with connection.transaction():
+            await audit.append(connection, audit.AuditEntry("tester", "user.add", "waiting"))
+    finally:
+        await connection.close()
+    answer = await asyncio.to_thread(
+        run_axis, ["audit", "verify", "--json", "--database-url", database_url]
+    )
+    assert answer.returncode == 0, answer.stderr
+    report = json.loads(answer.stdout)
+    assert report["intact"] and report["unsealed"] == 1
+    assert report["oldest_unsealed_seconds"] >= 0
+    text = await asyncio.to_thread(run_axis, ["audit", "verify", "--database-url", database_url])
+    assert "1 entries wait to be sealed" in text.stdout
