@@ -4,7 +4,7 @@
 -- entries of transactions older than every transaction still running, so an
 -- entry can never become visible behind the sealed part of the chain.
 -- Rows written before this migration keep their hashes and have no xact;
--- 0017 copies their chain into audit_seals.
+-- The next migration (audit seals) copies their chain into audit_seals.
 -- Every statement here is a catalogue change (no default is evaluated for
 -- existing rows; the partial index has nothing to index yet), so the lock on
 -- audit_log is held only for an instant.

@@ -28,7 +28,7 @@ CREATE TABLE audit_sealer (
     sealed_at timestamptz
 );
 
--- The chain written before 0016 becomes the first seals, verbatim.
+-- The chain written before this migration becomes the first seals, verbatim.
 INSERT INTO audit_seals (position, entry_id, previous_hash, hash)
 SELECT row_number() OVER (ORDER BY id), id, previous_hash, hash
 FROM audit_log WHERE xact IS NULL ORDER BY id;

@@ -63,3 +63,22 @@ async def test_live_node_first_with_its_leases_then_the_dead_one(
     assert (dead["node_id"], dead["status"], dead["leases"]) == ("gone:7:x", "dead", 0)
     assert dead["seen_seconds_ago"] >= 60
     assert body["dead_after_seconds"] == nodes.DEAD_AFTER_SECONDS
+
+
+async def test_the_node_sealing_the_audit_chain_holds_the_sealer_role(
+    client: TestClient[web.Request, web.Application],
+    runtime: Runtime,
+    connection: asyncpg.Connection,
+) -> None:
+    async with nodes.present(runtime.pool, nodes.Part.WORK) as node:
+        await connection.execute(
+            "UPDATE audit_sealer SET holder = $1, sealed_at = now()", node.node_id
+        )
+        answer = await client.get("/api/v1/admin/nodes", headers=OPERATOR)
+        [sealing] = (await answer.json())["items"]
+        assert sealing["roles_held"] == ["audit-sealer"]
+        # A sealer that stopped sealing longer ago than a node counts as dead holds nothing.
+        await connection.execute("UPDATE audit_sealer SET sealed_at = now() - interval '1 hour'")
+        answer = await client.get("/api/v1/admin/nodes", headers=OPERATOR)
+        [idle] = (await answer.json())["items"]
+        assert idle["roles_held"] is None

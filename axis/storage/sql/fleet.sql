@@ -50,10 +50,16 @@ DELETE FROM nodes WHERE last_beat_at < now() - interval '7 days'
 
 -- name: fleet_nodes
 -- The nodes seen in the last $2 seconds, live first, with what each holds:
--- its pushes in flight (leases) and the endpoints they go to. $1 is the
--- silence after which a node counts as dead.
+-- its pushes in flight (leases), the endpoints they go to, and the fleet-wide
+-- duties: the audit sealer is the node that sealed last, within the silence
+-- after which a node counts as dead ($1).
 SELECT n.node_id, n.host, n.pid, n.role, n.started_at, n.last_beat_at, n.stopped_at,
-       n.roles_held,
+       nullif(
+           coalesce(n.roles_held, '{}'::text[])
+           || CASE WHEN s.holder = n.node_id AND s.sealed_at > now() - make_interval(secs => $1)
+                   THEN ARRAY['audit-sealer'] END,
+           '{}'::text[]
+       ) AS roles_held,
        CASE WHEN n.stopped_at IS NOT NULL THEN 'stopped'
             WHEN n.last_beat_at < now() - make_interval(secs => $1) THEN 'dead'
             ELSE 'live' END AS status,
@@ -67,6 +73,7 @@ LEFT JOIN LATERAL (
     JOIN agencies a ON a.organ_id = d.recipient_id
     WHERE d.lease_owner = n.node_id AND d.lease_expires_at > now()
 ) AS held ON true
+LEFT JOIN audit_sealer s ON true
 WHERE n.last_beat_at > now() - make_interval(secs => $2)
 ORDER BY (n.stopped_at IS NULL AND n.last_beat_at >= now() - make_interval(secs => $1)) DESC,
          n.last_beat_at DESC, n.node_id
