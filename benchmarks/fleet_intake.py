@@ -436,6 +436,22 @@ def _describe(report: dict[str, Any]) -> str:
     )
 
 
+async def run() -> dict[str, Any]:
+    """For ``benchmarks.fleet``: this checkout, the default sizes."""
+    return await measure(REPOSITORY, 6000, 20_000)
+
+
+def rows(report: dict[str, Any]) -> list[tuple[str, str]]:
+    one, two = report["one_node"], report["two_nodes"]
+    return [
+        (
+            "intake, two nodes against one (wrk, 20 KB signed)",
+            f"**{report['ratio']}x** ({two['accepted_per_s']}/s vs {one['accepted_per_s']}/s; "
+            f"CPU {two['cpu_busy_percent']}% vs {one['cpu_busy_percent']}%)",
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--code", type=Path, default=REPOSITORY, help="checkout to run")

@@ -31,7 +31,7 @@ from aiohttp import web
 from axis.runtime import open_runtime
 from axis.settings import Settings
 from axis.storage import database, migrator
-from benchmarks.scratch_database import run_benchmark
+from benchmarks.scratch_database import run_benchmark, scratch_database
 from tests.support.agencies import register_agency
 from tests.support.backlog import queue_documents
 from tests.support.processes import TEST_SECRET_KEY, ServerProcess, start_worker
@@ -212,6 +212,28 @@ def _describe(report: dict[str, object]) -> str:
         f"{report['repeats_of_live_node_in_flight']}; not the dead node's: "
         f"{report['repeats_not_abandoned']})"
     )
+
+
+async def run() -> dict[str, object]:
+    """For ``benchmarks.fleet``: a scratch embedded database, the default sizes."""
+    arguments = argparse.Namespace(documents=120, hold=0.5)
+    async with scratch_database(None, "fleet") as url:
+        return await _measure(url, arguments)
+
+
+def rows(report: dict[str, object]) -> list[tuple[str, str]]:
+    return [
+        (
+            f"pushes in flight at one endpoint whose limit is {report['limit']}, two nodes",
+            f"**{report['peak_in_flight']}**",
+        ),
+        (
+            "a node killed with kill -9 while holding push leases",
+            f"{report['delivered']}/{report['documents']} delivered, {report['lost']} lost, "
+            f"{report['repeats']} repeats ({report['repeats_of_live_node_in_flight']} of the "
+            f"live node's), **{report['work_moved_seconds']} s** until its work moved",
+        ),
+    ]
 
 
 def main() -> None:
