@@ -382,6 +382,10 @@ async def _phase(fleet: Fleet, manifest: Path, nodes: int) -> dict[str, Any]:
 
 
 async def measure(code: Path, messages: int, size: int) -> dict[str, Any]:
+    if shutil.which("wrk") is None:
+        raise SystemExit(
+            "benchmarks.fleet_intake needs wrk, a C load generator: apt-get install wrk"
+        )
     folder = Path(tempfile.mkdtemp(prefix="axis-fleet-", dir="/tmp"))
     try:
         async with database.database_url(Settings(data_dir=folder / "pg")) as server_url:
