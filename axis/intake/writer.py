@@ -81,10 +81,13 @@ def _conflict(item: CheckedDocument) -> Refusal:
     )
 
 
-async def _route_status(
-    connection: Connection, batch: _Batch, item: CheckedStatus
-) -> tuple[str, tuple[tuple[str, DeliveryMode], ...]] | Refusal:
-    """The answered document's message id and where the status goes, or a refusal."""
+async def _locked_document(connection: Connection, item: CheckedStatus) -> str | Refusal:
+    """The answered document's message id, locked for this transaction, or a refusal.
+
+    Everything judged about the status happens after the lock: a concurrent
+    transaction holding it may be storing this very status, and only once it
+    has committed does a look-up see it (READ COMMITTED: each statement its own snapshot).
+    """
     document = await connection.fetchval(
         sql.query("intake_find_document"), item.response_for_organ_id, item.answers_document_id
     )
@@ -95,6 +98,13 @@ async def _route_status(
             code="status.unknown_document",
         )
     await connection.execute(sql.query("intake_lock_document"), document)
+    return str(document)
+
+
+async def _route_status(
+    connection: Connection, batch: _Batch, item: CheckedStatus, document: str
+) -> tuple[str, tuple[tuple[str, DeliveryMode], ...]] | Refusal:
+    """Where a status about the locked ``document`` goes, or a refusal."""
     recipients = [
         row["recipient_id"]
         for row in await connection.fetch(sql.query("intake_document_recipients"), document)
@@ -155,13 +165,18 @@ async def _plan_status(connection: Connection, batch: _Batch, planned: _Planned)
     """Judges and routes a status; False when it was settled here (a repeat or a refusal)."""
     item = planned.item
     assert isinstance(item, CheckedStatus)
-    # A repeated status must be answered as a repeat before the rules see it again.
+    document = await _locked_document(connection, item)
+    if isinstance(document, Refusal):
+        batch.outcomes[planned.index] = _record(batch, item, document)
+        return False
+    # Under the lock, so a twin committed meanwhile by another transaction is seen:
+    # a repeated status is answered as a repeat, never judged by the rules again.
     repeats, _ = await _existing(connection, [item])
     key = (item.sender_id, item.sha256)
     if key in repeats:
         batch.outcomes[planned.index] = _repeat_of(repeats[key])
         return False
-    routed = await _route_status(connection, batch, item)
+    routed = await _route_status(connection, batch, item, document)
     if isinstance(routed, Refusal):
         batch.outcomes[planned.index] = _record(batch, item, routed)
         return False
