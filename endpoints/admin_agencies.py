@@ -17,18 +17,17 @@ from typing import Any
 
 from aiohttp import web
 
+from axis.boundary import ORGAN_ID
 from axis.registry import trust as trust_admin
 from endpoints.api_agencies import json_response, page_arguments
 from endpoints.authentication import require_operator
+from endpoints.boundary import json_body, path_value
 from endpoints.keys import RUNTIME
 from endpoints.problems import Problem
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise Problem(400, "request.invalid_json", "The body is not a JSON object.") from None
+    body = await json_body(request)
     if not isinstance(body, dict):
         raise Problem(400, "request.invalid_json", "The body is not a JSON object.")
     return body
@@ -87,7 +86,7 @@ async def list_agencies(request: web.Request) -> web.Response:
 async def get_agency(request: web.Request) -> web.Response:
     require_operator(request)
     registry = request.app[RUNTIME].registry
-    organ_id = request.match_info["organ_id"]
+    organ_id = path_value(request, "organ_id", ORGAN_ID)
     agency = await registry.require(organ_id)
     certificates = [
         {
@@ -104,7 +103,7 @@ async def get_agency(request: web.Request) -> web.Response:
 async def _set_active(request: web.Request, active: bool) -> web.Response:
     require_operator(request)
     registry = request.app[RUNTIME].registry
-    organ_id = request.match_info["organ_id"]
+    organ_id = path_value(request, "organ_id", ORGAN_ID)
     await registry.set_active(organ_id, active)
     agency = await registry.require(organ_id)
     return json_response(agency.as_json())
@@ -121,7 +120,7 @@ async def resume_agency(request: web.Request) -> web.Response:
 async def add_certificate(request: web.Request) -> web.Response:
     require_operator(request)
     pem = _field(await _body(request), "pem", str, required=True)
-    organ_id = request.match_info["organ_id"]
+    organ_id = path_value(request, "organ_id", ORGAN_ID)
     fingerprint = await request.app[RUNTIME].registry.add_certificate(organ_id, pem.encode())
     request.app[RUNTIME].trust.invalidate()
     return json_response({"organ_id": organ_id, "fingerprint": fingerprint}, status=201)

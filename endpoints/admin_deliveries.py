@@ -32,7 +32,8 @@ async def list_deliveries(request: web.Request) -> web.Response:
 
 def _delivery_id(request: web.Request) -> int:
     text = request.match_info["delivery_id"]
-    if not text.isdigit():
+    # isascii: str.isdigit accepts digits int() refuses (²); 18 digits fit a bigint.
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
         raise Problem(404, "delivery.not_found", f"No delivery has id {text!r}.")
     return int(text)
 

@@ -13,9 +13,11 @@ from typing import Any
 
 from aiohttp import web
 
+from axis.boundary import CURSOR, ORGAN_ID, SEARCH
 from axis.registry import agencies as registry
 from axis.registry.agencies import Agency
 from endpoints.authentication import authenticated_agency, is_operator
+from endpoints.boundary import path_value, query_value
 from endpoints.keys import RUNTIME
 from endpoints.problems import Problem, whole_number
 
@@ -31,16 +33,15 @@ def json_response(body: Any, status: int = 200) -> web.Response:
 
 def page_arguments(request: web.Request) -> dict[str, Any]:
     """``q``, ``parent``, ``limit`` and ``cursor`` from the query string (400 when malformed)."""
-    query = request.query
     limit = whole_number(
         request, "limit", registry.DEFAULT_PAGE_SIZE, 1, registry.MAX_PAGE_SIZE,
         "query.invalid_limit",
     )  # fmt: skip
     return {
-        "q": query.get("q", ""),
-        "parent_id": query.get("parent") or None,
+        "q": query_value(request, "q", SEARCH) or "",
+        "parent_id": query_value(request, "parent", ORGAN_ID),
         "limit": limit,
-        "cursor": query.get("cursor") or None,
+        "cursor": query_value(request, "cursor", CURSOR),
     }
 
 
@@ -70,7 +71,7 @@ async def list_agencies(request: web.Request) -> web.Response:
 
 async def get_agency(request: web.Request) -> web.Response:
     operator = await _reader_is_operator(request)
-    organ_id = request.match_info["organ_id"]
+    organ_id = path_value(request, "organ_id", ORGAN_ID)
     agency = await request.app[RUNTIME].registry.get(organ_id)
     if agency is None or not (agency.active or operator):
         raise Problem(404, "agency.unknown", f"No agency is registered under OrganId {organ_id}.")

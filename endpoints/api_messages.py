@@ -11,12 +11,14 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from axis.boundary import CURSOR, MESSAGE_ID
 from axis.delivery.pull import inbox
 from axis.delivery.pull.waiters import MAX_WAIT_SECONDS
 from axis.intake.refusals import MessageTooLarge, Refusal
 from axis.tracking import report as tracking
 from axis.vocabulary import MessageKind
 from endpoints.authentication import AgencySuspended, authenticated_agency
+from endpoints.boundary import json_body, path_value, query_value
 from endpoints.keys import RUNTIME
 from endpoints.problems import Problem, whole_number
 
@@ -94,7 +96,7 @@ async def list_inbox(request: web.Request) -> web.Response:
         agency.organ_id,
         kind=_kind(request),
         limit=_limit(request),
-        cursor=request.query.get("cursor"),
+        cursor=query_value(request, "cursor", CURSOR),
         wait=_wait(request),
     )
     return _json(page.body())
@@ -102,7 +104,7 @@ async def list_inbox(request: web.Request) -> web.Response:
 
 async def get_message(request: web.Request) -> web.Response:
     agency = await authenticated_agency(request)
-    message_id = request.match_info["id"]
+    message_id = path_value(request, "id", MESSAGE_ID)
     runtime = request.app[RUNTIME]
     body = await runtime.pull.fetch(message_id, agency.organ_id)
     return web.Response(body=body, content_type=XML)
@@ -111,13 +113,9 @@ async def get_message(request: web.Request) -> web.Response:
 async def _ack_body(request: web.Request) -> tuple[Literal["done", "fail"], str | None]:
     if not request.can_read_body:
         return "done", None
-    raw = await request.read()
-    if not raw.strip():
+    body = await json_body(request, "ack body")
+    if body is None:
         return "done", None
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise Problem(400, "request.invalid", "The ack body is not JSON.") from None
     if not isinstance(body, dict):
         raise Problem(400, "request.invalid", "The ack body must be a JSON object.")
     result = body.get("result", "done")
@@ -133,7 +131,7 @@ async def ack_message(request: web.Request) -> web.Response:
     agency = await authenticated_agency(request)
     result, reason = await _ack_body(request)
     acknowledgement = await request.app[RUNTIME].pull.acknowledge(
-        request.match_info["id"], agency.organ_id, result=result, reason=reason
+        path_value(request, "id", MESSAGE_ID), agency.organ_id, result=result, reason=reason
     )
     return _json(acknowledgement.body())
 
@@ -141,7 +139,7 @@ async def ack_message(request: web.Request) -> web.Response:
 async def get_tracking(request: web.Request) -> web.Response:
     agency = await authenticated_agency(request)
     body = await tracking.tracking(
-        request.app[RUNTIME].pool, request.match_info["id"], agency.organ_id
+        request.app[RUNTIME].pool, path_value(request, "id", MESSAGE_ID), agency.organ_id
     )
     return _json(body)
 

@@ -19,11 +19,13 @@ from typing import Any
 
 from aiohttp import web
 
+from axis.boundary import CURSOR, ORGAN_ID
 from axis.stats import csv_export as stats_csv
 from axis.stats import deadlines
 from axis.stats import figures as stats
 from endpoints.api_agencies import json_response
 from endpoints.authentication import authenticated_agency, is_operator
+from endpoints.boundary import path_value, query_value
 from endpoints.keys import RUNTIME
 from endpoints.problems import Problem, whole_number
 
@@ -79,7 +81,7 @@ def _iso(moment: datetime | None) -> str | None:
 async def list_agencies(request: web.Request) -> web.Response:
     viewer = await viewer_of(request)
     period = period_of(request)
-    parent = request.query.get("parent") or None
+    parent = query_value(request, "parent", ORGAN_ID)
     flat = flag(request, "flat")
     if flat and parent is not None:
         raise Problem(400, "query.invalid", "'flat' lists every agency; it takes no 'parent'.")
@@ -109,7 +111,7 @@ async def list_agencies(request: web.Request) -> web.Response:
 async def get_agency(request: web.Request) -> web.Response:
     viewer = await viewer_of(request)
     period = period_of(request)
-    organ_id = request.match_info["organ_id"]
+    organ_id = path_value(request, "organ_id", ORGAN_ID)
     pool = request.app[RUNTIME].pool
     detail = await stats.agency_detail(pool, period, organ_id, viewer=viewer)
     days = [day.as_json() for day in detail.days]
@@ -141,12 +143,12 @@ async def list_overdue(request: web.Request) -> web.Response:
     pool = request.app[RUNTIME].pool
     senders, recipients = await deadlines.scope(
         pool, viewer, side="sent" if side == "sent" else "received",
-        sender=request.query.get("sender") or None,
-        recipient=request.query.get("recipient") or None,
+        sender=query_value(request, "sender", ORGAN_ID),
+        recipient=query_value(request, "recipient", ORGAN_ID),
     )  # fmt: skip
     page = await deadlines.overdue(
         pool, senders=senders, recipients=recipients,
-        cursor=request.query.get("cursor") or None,
+        cursor=query_value(request, "cursor", CURSOR),
         limit=CSV_EXPORT_LIMIT if csv else _limit(request),
     )  # fmt: skip
     items = [item.as_json() for item in page.items]

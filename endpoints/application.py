@@ -24,6 +24,7 @@ from endpoints import (
     ui,
     vxp,
 )
+from endpoints.boundary import boundary_middleware
 from endpoints.keys import RUNTIME
 from endpoints.problems import problem_middleware
 from endpoints.rate_limits import rate_limit_middleware
@@ -32,7 +33,7 @@ from endpoints.rate_limits import rate_limit_middleware
 def build_application(runtime: Runtime) -> web.Application:
     app = web.Application(
         client_max_size=runtime.settings.max_message_bytes,
-        middlewares=[problem_middleware, rate_limit_middleware],
+        middlewares=[problem_middleware, rate_limit_middleware, boundary_middleware],
     )
     app[RUNTIME] = runtime
     client_certificates.install(app)
@@ -51,7 +52,7 @@ def build_application(runtime: Runtime) -> web.Application:
 
 
 def build_operations_application(runtime: Runtime) -> web.Application:
-    app = web.Application(middlewares=[problem_middleware])
+    app = web.Application(middlewares=[problem_middleware, boundary_middleware])
     app[RUNTIME] = runtime
     health.add_routes(app)
     metrics.add_routes(app)

@@ -17,8 +17,10 @@ def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def errors(*statuses: int) -> dict[str, Any]:
+    """The problems a route answers: 400 always, since every route refuses bad input
+    at the boundary (``endpoints.boundary``) before its handler runs."""
     # Any route may answer 429 (rate.limited, with Retry-After): see endpoints.rate_limits.
-    return {**{str(status): PROBLEM for status in statuses}, "429": PROBLEM}
+    return {**{str(status): PROBLEM for status in sorted({400, *statuses})}, "429": PROBLEM}
 
 
 def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:

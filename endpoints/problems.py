@@ -16,6 +16,7 @@ from http import HTTPStatus
 
 from aiohttp import web
 
+from axis import boundary
 from axis.delivery import dead_letters
 from axis.delivery.pull import inbox
 from axis.errors import AxisError, DatabaseUnavailable
@@ -70,6 +71,7 @@ class Problem(Exception):
 # the native API's statuses are decided (the VXP surface uses it too, through
 # ``status_of``). The most specific class listed wins; the code is the error's own.
 PROBLEMS: Mapping[type[AxisError], HTTPStatus] = {
+    boundary.InputRefused: HTTPStatus.BAD_REQUEST,
     refusals.MalformedMessage: HTTPStatus.BAD_REQUEST,
     refusals.Unauthenticated: HTTPStatus.UNAUTHORIZED,
     refusals.Forbidden: HTTPStatus.FORBIDDEN,

@@ -26,6 +26,7 @@ import signing
 from axis import metrics
 from axis.intake import sealing
 from axis.intake.door import DoorRefusals
+from axis.intake.identifiers import check_identifiers
 from axis.intake.message_ids import new_message_id
 from axis.intake.records import (
     Accepted,
@@ -191,7 +192,7 @@ class Intake:
                     f"The message has {len(data)} bytes; the limit is "
                     f"{self._settings.max_message_bytes}.",
                 )
-            checked = await self._check(agency, data, received_via)
+            checked = check_identifiers(await self._check(agency, data, received_via))
         except Refusal as refusal:
             await self._record(agency.organ_id, refusal, data, received_via)
             raise

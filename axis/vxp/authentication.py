@@ -17,6 +17,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from axis.boundary import HEADER, SYSTEM_ID, Field, InputRefused, read_json
 from axis.expiring_cache import ExpiringCache
 from axis.registry.agencies import Agency, AgencyNotFound, Registry
 
@@ -28,6 +29,8 @@ _PREFIX = "xroadvnpt-"
 # Long enough to spare a registry round trip per call, short enough that a
 # suspended agency or a new secret takes effect within seconds.
 CACHE_SECONDS = 10.0
+# The signed header is one flat JSON object of strings (and the odd list).
+MAX_SIGN_HEADER_DEPTH = 4
 
 
 class VxpAuthenticationError(Exception):
@@ -43,8 +46,9 @@ class Caller:
     def actor(self) -> str:
         return f"vxp:{self.agency.system_id}"
 
-    def parameter(self, name: str, default: str = "") -> str:
-        return self.parameters.get(name.lower(), default)
+    def parameter(self, name: str, default: str = "", field: Field = HEADER) -> str:
+        """The signed parameter ``name`` by ``field``'s rules (:class:`InputRefused` if not)."""
+        return field.named(name).check(self.parameters.get(name.lower(), default))
 
 
 def raw_header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
@@ -64,9 +68,17 @@ def signed_parameters(sign_header: bytes) -> dict[str, str]:
             "explicit port truncate non-ASCII header values; keep header values ASCII."
         ) from None
     try:
-        document = json.loads(text)
-    except ValueError:
-        raise VxpAuthenticationError("The XroadVnpt-sign-header is not JSON.") from None
+        document = read_json(
+            text,
+            HEADER.named("XroadVnpt-sign-header"),
+            max_bytes=HEADER.max_length,
+            max_depth=MAX_SIGN_HEADER_DEPTH,
+            check_strings=False,
+        )
+    except InputRefused as refused:
+        if refused.rule == "not_json":
+            raise VxpAuthenticationError("The XroadVnpt-sign-header is not JSON.") from None
+        raise VxpAuthenticationError(str(refused)) from None
     if not isinstance(document, dict):
         raise VxpAuthenticationError("The XroadVnpt-sign-header is not a JSON object.")
     parameters: dict[str, str] = {}
@@ -109,6 +121,10 @@ class Authenticator:
         system_id = parameters.get("systemid", "")
         if not system_id:
             raise VxpAuthenticationError("The signed header names no XroadVnpt-systemid.")
+        try:
+            SYSTEM_ID.named("XroadVnpt-systemid").check(system_id)
+        except InputRefused as refused:
+            raise VxpAuthenticationError(str(refused)) from None
         credentials = await self._credentials.get(system_id)
         if credentials is None:
             raise VxpAuthenticationError(f"No agency is registered with system id {system_id!r}.")

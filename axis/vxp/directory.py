@@ -8,12 +8,12 @@ system. Deleting suspends (messages keep referring to the row).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from axis.boundary import FORM_VALUE, ORGAN_ID, InputRefused, read_json
 from axis.registry.agencies import AgencyExists, AgencyNotFound, InvalidOrganId, Registry
 from axis.storage import sql
 from axis.storage.database import Pool
@@ -22,6 +22,10 @@ from axis.vxp.authentication import Caller
 from axis.vxp.documents import vxp_time
 
 logger = logging.getLogger(__name__)
+
+# registerAgency's data: one small object of a unit's code, parent, name and mail.
+_AGENCY_DATA = FORM_VALUE.named("agency data")
+_MAX_AGENCY_DATA = 64 * 1024
 
 
 class DirectoryCache:
@@ -111,8 +115,12 @@ def lenient_object(body: bytes) -> dict[str, Any] | None:
         return None
     for candidate in (text, text.replace("'", '"')):
         try:
-            value = json.loads(candidate, strict=False)
-        except ValueError:
+            value = read_json(
+                candidate, _AGENCY_DATA, max_bytes=_MAX_AGENCY_DATA, max_depth=4, strict=False
+            )
+        except InputRefused as refused:
+            if refused.rule != "not_json":
+                raise
             continue
         if isinstance(value, dict):
             return value
@@ -127,8 +135,8 @@ async def register(pool: Pool, registry: Registry, caller: Caller, body: bytes) 
     data = lenient_object(body)
     if data is None:
         return wire.failure(wire.BAD_REQUEST, "The agency data is not a JSON object.")
-    code = str(data.get("code") or "").strip()
-    parent = str(data.get("pcode") or "").strip()
+    code = ORGAN_ID.named("code").check(str(data.get("code") or "").strip())
+    parent = ORGAN_ID.named("pcode").check(str(data.get("pcode") or "").strip())
     name = str(data.get("name") or "").strip()
     if not code or not parent or not name:
         return wire.failure(wire.BAD_REQUEST, "The agency data needs code, pcode and name.")
@@ -153,7 +161,7 @@ async def register(pool: Pool, registry: Registry, caller: Caller, body: bytes) 
 
 
 async def delete(pool: Pool, registry: Registry, caller: Caller) -> wire.Answer:
-    code = caller.parameter("agencycode").strip()
+    code = ORGAN_ID.named("AgencyCode").check(caller.parameter("agencycode").strip())
     own = caller.agency.organ_id
     if not code:
         return wire.failure(wire.BAD_REQUEST, "The signed headers carry no AgencyCode.")

@@ -8,7 +8,6 @@ recipient alike, so either door can read what the other accepted.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from typing import Any, Literal
 
 import asyncpg
 
+from axis.boundary import MESSAGE_ID, ORGAN_ID, InputRefused, read_json
 from axis.delivery.pull.inbox import MessageNotFound
 from axis.delivery.pull.service import PullDelivery
 from axis.intake.refusals import MalformedMessage, Refusal
@@ -63,7 +63,7 @@ def _bad_message_type(caller: Caller, **extra: Any) -> wire.Answer:
 
 
 def _document_id(caller: Caller) -> str:
-    return caller.parameter("docid").strip()
+    return MESSAGE_ID.named("docId").check(caller.parameter("docid").strip())
 
 
 def parse_to(text: str) -> set[str] | None:
@@ -71,15 +71,19 @@ def parse_to(text: str) -> set[str] | None:
     text = text.strip()
     if not text:
         return None
+    field = ORGAN_ID.named("to")
     try:
-        value = json.loads(text)
-    except ValueError:
+        # A string or an array of codes: two levels are all the SDK ever sends.
+        value = read_json(text, field, max_bytes=len(text), max_depth=2, check_strings=False)
+    except InputRefused as refused:
+        if refused.rule != "not_json":
+            raise
         value = text
     if isinstance(value, str):
-        return {value} if value else None
+        return {field.check(value)} if value else None
     if isinstance(value, list):
-        return {str(item) for item in value if item not in (None, "")} or None
-    return {str(value)}
+        return {field.check(str(item)) for item in value if item not in (None, "")} or None
+    return {field.check(str(value))}
 
 
 def _routed_to(body: bytes) -> tuple[str, set[str]] | None:

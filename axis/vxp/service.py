@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from axis.boundary import InputRefused
 from axis.errors import AxisError
 from axis.registry.channel_certificates import ChannelCertificates
 from axis.runtime import Runtime
@@ -138,14 +139,19 @@ class VxpService:
                 **_failure_extras(operation),
             )
             return Response(answer.encode())
-        if operation == "downloadEdoc":
-            body = await documents.read(self._runtime.pull, caller)
-            return Response(body or b"", "application/xml")
         try:
+            if operation == "downloadEdoc":
+                body = await documents.read(self._runtime.pull, caller)
+                return Response(body or b"", "application/xml")
             if operation in _DIRECTORY_LISTS:
                 build = _DIRECTORY_LISTS[operation]
                 return Response(await self._directory.answer(self._runtime.pool, operation, build))
             answer = await self._answer(operation, caller, request.body)
+        except InputRefused as refused:
+            # A value the boundary refuses: the SDK's FAIL shape, like every other answer.
+            if operation == "downloadEdoc":
+                return Response(b"", "application/xml")
+            answer = wire.failure(wire.BAD_REQUEST, str(refused), **_failure_extras(operation))
         except Exception:
             logger.exception("vxp operation failed", extra={"operation": operation})
             answer = wire.failure(

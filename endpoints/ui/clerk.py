@@ -8,7 +8,9 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from axis.boundary import MESSAGE_ID, SEARCH
 from axis.tracking import clerk_views
+from endpoints.boundary import path_value, query_value
 from endpoints.keys import RUNTIME
 from endpoints.ui import session as ui_session
 
@@ -24,7 +26,7 @@ def _day(text: str | None, *, end: bool = False) -> datetime | None:
 
 
 def _query(request: web.Request, name: str) -> str | None:
-    return request.query.get(name, "").strip() or None
+    return (query_value(request, name, SEARCH) or "").strip() or None
 
 
 async def sent(request: web.Request) -> web.Response:
@@ -77,7 +79,9 @@ async def _document(request: web.Request) -> tuple[Any, dict[str, Any]]:
     current = await ui_session.require(request, "clerk")
     assert current.user.organ_id is not None
     found = await clerk_views.document(
-        request.app[RUNTIME].pool, current.user.organ_id, request.match_info["message_id"]
+        request.app[RUNTIME].pool,
+        current.user.organ_id,
+        path_value(request, "message_id", MESSAGE_ID),
     )
     if found is None:
         raise web.HTTPNotFound(text="Không tìm thấy văn bản.")
@@ -103,7 +107,9 @@ async def download(request: web.Request) -> web.Response:
     current = await ui_session.require(request, "clerk")
     assert current.user.organ_id is not None
     found = await clerk_views.document_body(
-        request.app[RUNTIME].pool, current.user.organ_id, request.match_info["message_id"]
+        request.app[RUNTIME].pool,
+        current.user.organ_id,
+        path_value(request, "message_id", MESSAGE_ID),
     )
     if found is None:
         raise web.HTTPNotFound(text="Không tìm thấy văn bản.")

@@ -16,11 +16,13 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
+from axis.boundary import CURSOR, ORGAN_ID
 from axis.errors import AxisError
 from axis.stats import csv_export as stats_csv
 from axis.stats import deadlines
 from axis.stats import figures as stats
 from axis.working_days import TIME_ZONE
+from endpoints.boundary import query_value
 from endpoints.keys import RUNTIME
 from endpoints.ui import session as ui_session
 from endpoints.ui import stats_charts
@@ -62,7 +64,7 @@ async def _ranking(
     request: web.Request,
 ) -> tuple[stats.Period, list[stats.Figures], dict[str, Any]]:
     period = _period(request)
-    parent = request.query.get("parent") or None
+    parent = query_value(request, "parent", ORGAN_ID)
     flat = request.query.get("flat") == "1" and parent is None
     pool = request.app[RUNTIME].pool
     try:
@@ -140,7 +142,7 @@ async def ranking_csv(request: web.Request) -> web.Response:
 async def days_csv(request: web.Request) -> web.Response:
     await ui_session.require(request, "operator")
     period = _period(request)
-    parent = request.query.get("parent") or None
+    parent = query_value(request, "parent", ORGAN_ID)
     days = await stats.daily(request.app[RUNTIME].pool, period, parent)
     body = stats_csv.to_csv(stats_csv.DAY_COLUMNS, [d.as_json() for d in days], labels="vi")
     first, last = period.first.isoformat(), period.last.isoformat()
@@ -155,7 +157,7 @@ async def _overdue_page(
     try:
         page = await deadlines.overdue(
             pool, senders=senders, recipients=recipients,
-            cursor=request.query.get("after") or None, limit=50,
+            cursor=query_value(request, "after", CURSOR), limit=50,
         )  # fmt: skip
     except deadlines.InvalidCursor:
         raise web.HTTPBadRequest(text="Trang không hợp lệ.") from None
@@ -177,8 +179,8 @@ async def operator_overdue(request: web.Request) -> web.Response:
     current = await ui_session.require(request, "operator")
     senders, recipients = await deadlines.scope(
         request.app[RUNTIME].pool, None,
-        sender=request.query.get("sender") or None,
-        recipient=request.query.get("recipient") or None,
+        sender=query_value(request, "sender", ORGAN_ID),
+        recipient=query_value(request, "recipient", ORGAN_ID),
     )  # fmt: skip
     return await _overdue_page(request, current, senders=senders, recipients=recipients, side=None)
 
