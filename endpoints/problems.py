@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 
+import asyncpg
 from aiohttp import web
 
 from axis import boundary
@@ -170,6 +171,19 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             raise
         code = "http." + HTTPStatus(error.status).phrase.lower().replace(" ", "_")
         return Problem(error.status, code, error.reason).response()
+    except (asyncpg.DataError, asyncpg.ProgramLimitExceededError) as error:
+        # The net under the boundary: a value it let through that the database
+        # refuses is still the caller's bad input, not the axis failing; logged,
+        # because the boundary should have caught it (tell us which field).
+        logger.warning(
+            "the database refused a value the boundary let through",
+            extra={"path": request.path, "sqlstate": error.sqlstate},
+        )
+        return Problem(
+            400,
+            "input.refused_by_database",
+            "A value in the request cannot be stored or looked up.",
+        ).response()
     except Exception as error:
         # A connection refused, reset or shut down under the request: the
         # database is away (restart, failover), which the client may retry.

@@ -4,7 +4,9 @@ Routes everything under ``settings.vxp_prefix`` on the last path segment
 (the SDK glues ``endpoint + "/" + operation`` together, so ``//sendEdoc``
 happens), hands over the raw header bytes (the HMAC covers them exactly) and
 always answers HTTP 200. A refusal inside a VXP answer carries the status
-the native API would give it: ``endpoints.problems`` is the one table.
+the native API would give it: ``endpoints.problems`` is the one table. Its
+inputs are checked by ``axis.vxp``, which answers a bad one in the SDK's FAIL
+shape, so the HTTP boundary (``endpoints.boundary``) leaves it alone.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from aiohttp import web
 from axis.vxp import Request, VxpService
 from axis.vxp.service import operation_of
 from endpoints import client_certificates, problems
+from endpoints.boundary import own_boundary
 from endpoints.keys import RUNTIME
 
 SERVICE = web.AppKey("vxp_service", VxpService)
@@ -24,6 +27,7 @@ def _prefix(app: web.Application) -> str:
     return "" if prefix == "/" else prefix
 
 
+@own_boundary
 async def handle(request: web.Request) -> web.StreamResponse:
     prefix = _prefix(request.app)
     merged = "/" + "/".join(segment for segment in request.path.split("/") if segment)

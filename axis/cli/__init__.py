@@ -59,8 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        # Inside: an argument the boundary refuses (axis.boundary) is one sentence too.
+        args = parser.parse_args(argv)
         outcome = args.handler(args)
         if inspect.iscoroutine(outcome):
             outcome = asyncio.run(outcome)

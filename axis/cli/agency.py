@@ -15,7 +15,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from axis.cli.options import add_database_options, add_json_option, settings_from
+from axis.cli.options import (
+    CURSOR_ARGUMENT,
+    ORGAN_ID_ARGUMENT,
+    SEARCH_ARGUMENT,
+    TEXT_ARGUMENT,
+    add_database_options,
+    add_json_option,
+    settings_from,
+)
 from axis.errors import CommandError
 from axis.intake.sealing import seal_key_for
 from axis.registry import allowances, transition
@@ -71,8 +79,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     add = commands.add_parser("add", help="register an agency and print its credentials once")
     add.add_argument("organ_id", metavar="ORGAN_ID")
-    add.add_argument("--name", required=True)
-    add.add_argument("--parent", metavar="ORGAN_ID", help="default: derived from the OrganId")
+    add.add_argument("--name", required=True, type=TEXT_ARGUMENT)
+    add.add_argument(
+        "--parent",
+        metavar="ORGAN_ID",
+        help="default: derived from the OrganId",
+    )
     add.add_argument(
         "--cert", action="append", default=[], metavar="PEM", help="signing certificate file"
     )
@@ -83,20 +95,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add.set_defaults(handler=_add)
 
     listing = commands.add_parser("list", help="list agencies in OrganId order")
-    listing.add_argument("--parent", metavar="ORGAN_ID")
-    listing.add_argument("--q", default="", help="OrganId or name prefix")
+    listing.add_argument("--parent", metavar="ORGAN_ID", type=ORGAN_ID_ARGUMENT)
+    listing.add_argument("--q", default="", type=SEARCH_ARGUMENT, help="OrganId or name prefix")
     listing.add_argument("--limit", type=int, default=100)
-    listing.add_argument("--cursor", help="next_cursor of the previous page")
+    listing.add_argument("--cursor", type=CURSOR_ARGUMENT, help="next_cursor of the previous page")
     listing.set_defaults(handler=_list)
 
     show = commands.add_parser("show", help="one agency and its certificates (never its secret)")
-    show.add_argument("organ_id", metavar="ORGAN_ID")
+    show.add_argument("organ_id", metavar="ORGAN_ID", type=ORGAN_ID_ARGUMENT)
     show.set_defaults(handler=_show)
 
     changes = []
     for name, active in (("suspend", False), ("resume", True)):
         change = commands.add_parser(name, help=f"{name} an agency")
-        change.add_argument("organ_id", metavar="ORGAN_ID")
+        change.add_argument("organ_id", metavar="ORGAN_ID", type=ORGAN_ID_ARGUMENT)
         change.set_defaults(handler=_set_active, active=active)
         changes.append(change)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from axis.boundary import CURSOR, ORGAN_ID, QUERY_VALUE, SEARCH, Field
 from axis.logging_setup import configure_logging
 from axis.settings import Settings, load_settings
 
@@ -44,3 +45,21 @@ def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
         asyncio.run(main)
     else:
         uvloop.run(main)
+
+
+def text_of(field: Field) -> Callable[[str], str]:
+    """An argparse ``type`` that holds an argument to ``field``'s rules before it reaches
+    the database: the boundary of the HTTP surfaces, on the command line. A refusal is
+    an :class:`InputRefused`, which ``main`` prints as one sentence like any other."""
+
+    def checked(value: str) -> str:
+        return field.check(value)
+
+    checked.__name__ = field.name
+    return checked
+
+
+ORGAN_ID_ARGUMENT = text_of(ORGAN_ID)
+SEARCH_ARGUMENT = text_of(SEARCH)
+CURSOR_ARGUMENT = text_of(CURSOR)
+TEXT_ARGUMENT = text_of(QUERY_VALUE.named("argument"))

@@ -7,7 +7,13 @@ import json
 import sys
 
 from axis.accounts import users
-from axis.cli.options import add_database_options, add_json_option, settings_from
+from axis.cli.options import (
+    ORGAN_ID_ARGUMENT,
+    TEXT_ARGUMENT,
+    add_database_options,
+    add_json_option,
+    settings_from,
+)
 from axis.errors import CommandError
 from axis.storage import database
 
@@ -16,9 +22,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     user = subparsers.add_parser("user", help="people who use the web pages")
     user_commands = user.add_subparsers(dest="user_command", required=True)
     add = user_commands.add_parser("add", help="add a clerk of one agency or an operator")
-    add.add_argument("username")
+    add.add_argument("username", type=TEXT_ARGUMENT)
     add.add_argument("--role", required=True, choices=users.ROLES)
-    add.add_argument("--organ-id", help="the clerk's agency (clerks only)")
+    add.add_argument("--organ-id", type=ORGAN_ID_ARGUMENT, help="the clerk's agency (clerks only)")
     add.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 from aiohttp import web
 
@@ -266,3 +267,38 @@ async def test_nul_in_a_sign_in_form_is_refused(pages: ui_pages.Pages) -> None:
         async with client.post(pages.base_url + "/ui/sign-in", data=form) as answer:
             status, body = answer.status, await answer.read()
     _problem(status, body, "input.control_character")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "wrong"),
+    [
+        (["agency", "show", "000.00.00.G22\x00"], "control character"),
+        (["agency", "suspend", "x" * 65], "at most 64"),
+        (["agency", "list", "--q", "a\x00"], "control character"),
+        (["agency", "list", "--cursor", "4.²"], "printable ASCII"),
+        (["user", "add", "van\x00thu", "--role", "operator"], "control character"),
+    ],
+)
+def test_command_line_arguments_that_reach_the_database_are_checked(
+    arguments: list[str], wrong: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from axis.cli import main
+
+    assert main(arguments) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("axis: ") and wrong in err and "Traceback" not in err
+
+
+async def test_a_value_the_database_refuses_is_still_a_400() -> None:
+    """The net under the boundary: the database's refusal of a value is the caller's error."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from endpoints.problems import problem_middleware
+
+    async def storing(request: web.Request) -> web.Response:
+        raise asyncpg.exceptions.CharacterNotInRepertoireError("invalid byte sequence")
+
+    app = web.Application(middlewares=[problem_middleware])
+    app.router.add_get("/api/store", storing)
+    async with TestClient(TestServer(app)) as client, client.get("/api/store") as answer:
+        _problem(answer.status, await answer.read(), "input.refused_by_database")
