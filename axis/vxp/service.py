@@ -139,14 +139,18 @@ class VxpService:
                 **_failure_extras(operation),
             )
             return Response(answer.encode())
+        return await self._operate(operation, caller, request.body)
+
+    async def _operate(self, operation: str, caller: Caller, body: bytes) -> Response:
+        """The operation for an authenticated caller; every failure in the SDK's shape."""
         try:
             if operation == "downloadEdoc":
-                body = await documents.read(self._runtime.pull, caller)
-                return Response(body or b"", "application/xml")
+                file = await documents.read(self._runtime.pull, caller)
+                return Response(file or b"", "application/xml")
             if operation in _DIRECTORY_LISTS:
                 build = _DIRECTORY_LISTS[operation]
                 return Response(await self._directory.answer(self._runtime.pool, operation, build))
-            answer = await self._answer(operation, caller, request.body)
+            answer = await self._answer(operation, caller, body)
         except InputRefused as refused:
             # A value the boundary refuses: the SDK's FAIL shape, like every other answer.
             if operation == "downloadEdoc":
