@@ -32,7 +32,9 @@ SCHEMAS: dict[str, Any] = {
                 "recipient.unknown, recipient.suspended, status.unknown_document, "
                 "status.not_participant, status.not_allowed, business.unknown_document, "
                 "message.conflict, message.too_large, message.not_found, auth.missing, "
-                "auth.invalid.",
+                "auth.invalid; a value refused at the boundary (any route, status 400): "
+                "input.not_utf8, input.control_character, input.too_long, input.malformed, "
+                "input.not_json, input.too_deep, and the detail names the field.",
             },
         },
     },
