@@ -140,7 +140,15 @@ _NASTY = st.sampled_from(
      b"[" * 3000, b"{" * 3000, b"x" * 5000, b"-1", b"99999999999999999999999", b"%00", b"..",
      "Đ".encode() * 600, b"' OR 1=1 --", b"<script>", b"0", b"true", b""]
 )  # fmt: skip
-_VALUES = st.one_of(_NASTY, st.binary(max_size=40), st.text(max_size=40).map(str.encode))
+# Well-formed values too, so requests get past the boundary into the handlers.
+_PLAUSIBLE = st.one_of(
+    st.sampled_from([SENDER, RECIPIENT, "edoc", "status", "done", "fail", "json", "csv", "1",
+                     "2026-11-01", "true", "dead", "all", "to_01", "desc"]),
+    st.from_regex(r"[A-Za-z0-9._-]{1,24}", fullmatch=True),
+).map(str.encode)  # fmt: skip
+_VALUES = st.one_of(
+    _NASTY, _PLAUSIBLE, st.binary(max_size=40), st.text(max_size=40).map(str.encode)
+)
 _HEADER_VALUES = _VALUES.map(lambda raw: raw.replace(b"\r", b"").replace(b"\n", b"")[:6000])
 
 
