@@ -20,9 +20,10 @@ def _values(checked: Checked) -> list[tuple[Field, str | None]]:
             (Field("ResponseFor/OrganId", ORGAN_ID.max_length), checked.response_for_organ_id),
         ]
     assert isinstance(checked, CheckedDocument)
+    acted_on = DOCUMENT_ID.named("the DocumentId acted on")
     return [
         (DOCUMENT_ID.named("MessageHeader/DocumentId"), checked.document_id),
-        (DOCUMENT_ID.named("Bussiness/DocumentId"), checked.acts_on_document_id),
+        *((acted_on, target.document_id) for target in checked.acts_on),
     ]
 
 
