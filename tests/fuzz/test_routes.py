@@ -168,10 +168,16 @@ def _credentials(live: Live) -> st.SearchStrategy[bytes | None]:
     )
 
 
+def _containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    )
+
+
 def _bodies() -> st.SearchStrategy[tuple[bytes, bytes]]:
     json_values: st.SearchStrategy[Any] = st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(max_size=30),
-        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
+        _containers,
         max_leaves=12,
     )
     return st.one_of(
