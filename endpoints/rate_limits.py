@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from axis import metrics
+from axis.runtime import Runtime
 from axis.vxp import wire
 from endpoints.keys import RUNTIME
 from endpoints.problems import Problem
@@ -90,7 +91,11 @@ def identified(request: web.Request) -> None:
 
 async def check_agency(request: web.Request, organ_id: str) -> None:
     """Counts one request of ``organ_id``; raises :class:`RateLimited` when over."""
-    runtime = request.app[RUNTIME]
+    await admit_agency(request.app[RUNTIME], organ_id)
+
+
+async def admit_agency(runtime: Runtime, organ_id: str) -> None:
+    """:func:`check_agency` without a request (the VXP service calls it after the HMAC)."""
     own = await runtime.allowances.get("all")
     allowance = own.get(organ_id, runtime.settings.rate_limit_agency_per_minute)
     wait = runtime.rate_counts.admit("agency:" + organ_id, allowance)

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from axis.vxp import Request, VxpService
 from axis.vxp.service import operation_of
-from endpoints import client_certificates, problems
+from endpoints import client_certificates, problems, rate_limits
 from endpoints.boundary import own_boundary
 from endpoints.keys import RUNTIME
 
@@ -52,6 +52,11 @@ async def handle(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
-    app[SERVICE] = VxpService(app[RUNTIME], status_of=problems.status_of)
+    runtime = app[RUNTIME]
+
+    async def admit(organ_id: str) -> None:
+        await rate_limits.admit_agency(runtime, organ_id)
+
+    app[SERVICE] = VxpService(runtime, status_of=problems.status_of, admit=admit)
     prefix = _prefix(app)
     app.router.add_route("*", prefix + "/{tail:.*}", handle)

@@ -8,13 +8,14 @@ that fails authentication gets a FAIL answer, never a document.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from axis.boundary import InputRefused
 from axis.errors import AxisError
 from axis.registry.channel_certificates import ChannelCertificates
 from axis.runtime import Runtime
+from axis.storage import database
 from axis.vxp import directory, documents, wire
 from axis.vxp.authentication import Authenticator, Caller, VxpAuthenticationError
 
@@ -93,9 +94,19 @@ class VxpService:
     doors answer a refusal alike and VXP needs no table of its own.
     """
 
-    def __init__(self, runtime: Runtime, *, status_of: Callable[[AxisError], int]) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        status_of: Callable[[AxisError], int],
+        admit: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
         self._runtime = runtime
         self._status_of = status_of
+        # The fleet-wide per-agency rate limit, handed in by the HTTP surface like
+        # ``status_of``: it raises the surface's own "too many" signal, which the
+        # surface answers in VXP's FAIL shape with Retry-After.
+        self._admit = admit
         self._authenticator = Authenticator(runtime.registry)
         self._channel = ChannelCertificates(runtime.registry)
         self._directory = directory.DirectoryCache()
@@ -123,6 +134,12 @@ class VxpService:
                 return Response(b"", "application/octet-stream")
             answer = wire.failure(wire.UNAUTHORISED, str(error), **_failure_extras(operation))
             return Response(answer.encode())
+        except Exception as error:
+            # Looking the caller up needs the database: away, VXP's FAIL shape still.
+            gone = database.away(error)
+            if gone is None:
+                raise
+            return Response(self._database_away(operation, gone).encode())
         if not await self._channel_agrees(request, caller):
             answer = wire.failure(
                 wire.UNAUTHORISED,
@@ -131,6 +148,8 @@ class VxpService:
                 **_failure_extras(operation),
             )
             return Response(answer.encode())
+        if self._admit is not None:
+            await self._admit(caller.agency.organ_id)
         if request.too_large:
             limit = self._runtime.settings.max_message_bytes
             answer = wire.failure(
@@ -140,6 +159,11 @@ class VxpService:
             )
             return Response(answer.encode())
         return await self._operate(operation, caller, request.body)
+
+    def _database_away(self, operation: str, gone: database.DatabaseAway) -> wire.Answer:
+        """The native API's 503 ``database.unavailable``, in the SDK's shape."""
+        logger.warning("vxp: the database is away", extra={"operation": operation})
+        return wire.failure(str(self._status_of(gone)), gone.message, **_failure_extras(operation))
 
     async def _operate(self, operation: str, caller: Caller, body: bytes) -> Response:
         """The operation for an authenticated caller; every failure in the SDK's shape."""
@@ -156,11 +180,23 @@ class VxpService:
             if operation == "downloadEdoc":
                 return Response(b"", "application/xml")
             answer = wire.failure(wire.BAD_REQUEST, str(refused), **_failure_extras(operation))
-        except Exception:
-            logger.exception("vxp operation failed", extra={"operation": operation})
-            answer = wire.failure(
-                wire.INTERNAL, "The operation failed inside the axis.", **_failure_extras(operation)
-            )
+        except Exception as error:
+            gone = database.away(error)
+            if gone is None:
+                logger.exception("vxp operation failed", extra={"operation": operation})
+                answer = wire.failure(
+                    wire.INTERNAL,
+                    "The operation failed inside the axis.",
+                    **_failure_extras(operation),
+                )
+            else:
+                # The native API's 503 database.unavailable, in the SDK's shape.
+                logger.warning(
+                    "vxp operation: the database is away", extra={"operation": operation}
+                )
+                answer = wire.failure(
+                    str(self._status_of(gone)), gone.message, **_failure_extras(operation)
+                )
         return Response(answer.encode())
 
     async def _answer(self, operation: str, caller: Caller, body: bytes) -> wire.Answer:

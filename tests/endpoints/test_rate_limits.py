@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,6 +12,7 @@ from axis.registry import allowances
 from axis.runtime import open_runtime
 from endpoints.application import build_application
 from tests.support.envelopes import Api, open_api
+from tests.support.vxp_client import VxpService
 
 SENDER = "000.00.00.G22"
 BUSY = "000.00.00.H41"
@@ -116,3 +118,16 @@ async def test_a_flood_of_made_up_tokens_keeps_few_misses(database_url: str) -> 
             assert answer.status == 200
         assert cache.misses_kept <= 256
         assert len(cache) <= 257
+
+
+async def test_an_agency_over_its_allowance_on_vxp_gets_fail_429(api: Api) -> None:
+    """The per-agency allowance holds on VXP too, counted after the HMAC names the agency."""
+    agency = api.agency(SENDER)
+    sdk = VxpService(str(api.client.make_url("/vxp")), agency.organ_id, agency.secret)
+    answers = [
+        await asyncio.to_thread(sdk.get_received_edoc_list, {"messagetype": "edoc"})
+        for _ in range(4)
+    ]
+    assert [answer.json()["status"] for answer in answers] == ["OK", "OK", "OK", "FAIL"]
+    assert answers[-1].json()["ErrorCode"] == "429"
+    assert "Retry-After" in answers[-1].headers

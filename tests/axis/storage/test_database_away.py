@@ -30,6 +30,7 @@ from tests.support.processes import (
     start_server,
 )
 from tests.support.replication import ReplicatedPair, prepare_exchange, stored_documents
+from tests.support.vxp_client import VxpService
 from tests.support.waiting import eventually
 
 SENDER = "000.00.00.G61"
@@ -138,9 +139,16 @@ async def test_while_the_database_is_away_the_node_answers_503_and_says_so(
     cluster: Cluster,
 ) -> None:
     node = cluster.node()
+    sdk = VxpService(node.base_url + "/vxp", cluster.sender.system_id, cluster.sender.secret)
     try:
         await asyncio.to_thread(node.wait_ready)
+        listed = await asyncio.to_thread(sdk.get_received_edoc_list, {"messagetype": "edoc"})
+        assert listed.json()["status"] == "OK"
         await asyncio.to_thread(cluster.pair.primary.stop)
+        # VXP answers in its own shape: HTTP 200, FAIL with the native API's status.
+        away = await asyncio.to_thread(sdk.get_received_edoc_list, {"messagetype": "edoc"})
+        assert away.status == 200
+        assert (away.json()["status"], away.json()["ErrorCode"]) == ("FAIL", "503")
         status, answer = await _answers(node, cluster.sender.secret, cluster.signed_document(1))
         assert status == 503
         assert answer["code"] == "database.unavailable"
