@@ -16,6 +16,26 @@ from endpoints.openapi_stats import STATS_PATHS, STATS_SCHEMAS
 
 _ID = path_parameter("id")
 
+# What later documents did to a recipient's copy: in the inbox item and in tracking.
+_COPY_STATE: dict[str, Any] = {
+    "revoked": {
+        "type": "boolean",
+        "description": "This copy was revoked (thu hồi) by a later document.",
+    },
+    "revoked_by": {
+        "type": ["string", "null"],
+        "description": "The id of the revocation (BussinessDocType 1) of this copy.",
+    },
+    "replaced_by": {
+        "type": ["string", "null"],
+        "description": "The id of the latest replacement (3) of this copy.",
+    },
+    "updated_by": {
+        "type": ["string", "null"],
+        "description": "The id of the latest update (2) of this copy.",
+    },
+}
+
 SCHEMAS: dict[str, Any] = {
     "Problem": {
         "type": "object",
@@ -71,22 +91,7 @@ SCHEMAS: dict[str, Any] = {
             "received_at": {"type": "string", "format": "date-time"},
             "size": {"type": "integer"},
             "sha256": {"type": "string", "description": "Hex SHA-256 of the exact bytes."},
-            "revoked": {
-                "type": "boolean",
-                "description": "This copy was revoked (thu hồi) by a later document.",
-            },
-            "revoked_by": {
-                "type": ["string", "null"],
-                "description": "The id of the revocation (BussinessDocType 1) of this copy.",
-            },
-            "replaced_by": {
-                "type": ["string", "null"],
-                "description": "The id of the latest replacement (3) of this copy.",
-            },
-            "updated_by": {
-                "type": ["string", "null"],
-                "description": "The id of the latest update (2) of this copy.",
-            },
+            **_COPY_STATE,
             "signature": _ref("SignatureState"),
         },
     },
@@ -168,22 +173,7 @@ SCHEMAS: dict[str, Any] = {
                 "description": "The recipient's statuses, and the sender's recalls (13), "
                 "oldest first.",
             },
-            "revoked": {
-                "type": "boolean",
-                "description": "This copy was revoked (thu hồi) by a later document.",
-            },
-            "revoked_by": {
-                "type": ["string", "null"],
-                "description": "The id of the revocation (BussinessDocType 1) of this copy.",
-            },
-            "replaced_by": {
-                "type": ["string", "null"],
-                "description": "The id of the latest replacement (3) of this copy.",
-            },
-            "updated_by": {
-                "type": ["string", "null"],
-                "description": "The id of the latest update (2) of this copy.",
-            },
+            **_COPY_STATE,
         },
     },
     "DocumentLink": {

@@ -5,13 +5,10 @@ from typing import Any
 
 import pytest
 
-from axis.runtime import Runtime, open_runtime
-from axis.settings import Settings
 from axis.storage import database
 from axis.storage.database import Pool
 from tests.support.push_endpoint import PushEndpoint
-
-RuntimeFactory = Callable[..., Runtime]
+from tests.support.runtimes import RuntimeFactory, runtime_factory
 
 
 @pytest.fixture
@@ -25,19 +22,7 @@ async def pool(database_url: str) -> AsyncIterator[Pool]:
 
 @pytest.fixture
 def make_runtime(pool: Pool) -> RuntimeFactory:
-    def build(**overrides: Any) -> Runtime:
-        values: dict[str, Any] = {
-            "secret_key": "delivery-test-key",
-            "operator_token": "operator-token",
-            "push_timeout": 5.0,
-            "shutdown_timeout": 2.0,
-            "retry_budget_seconds": 3600.0,
-            "push_concurrency_per_endpoint": 4,
-        }
-        values.update(overrides)
-        return open_runtime(Settings(**values), pool)
-
-    return build
+    return runtime_factory(pool)
 
 
 @pytest.fixture

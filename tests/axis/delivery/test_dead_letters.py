@@ -12,9 +12,9 @@ import pytest
 from axis.cli import main
 from axis.delivery import dead_letters
 from axis.storage.database import Pool
-from tests.axis.delivery.conftest import RuntimeFactory
 from tests.support.deliveries import add_agency, add_delivery, delivery_state
 from tests.support.processes import run_axis
+from tests.support.runtimes import RuntimeFactory
 
 
 @pytest.fixture

@@ -1,16 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
 
-from axis.runtime import Runtime, open_runtime
-from axis.settings import Settings
 from axis.storage import database
 from axis.storage.database import Pool
-
-RuntimeFactory = Callable[..., Runtime]
+from tests.support.runtimes import RuntimeFactory, runtime_factory
 
 
 @pytest.fixture
@@ -24,15 +20,4 @@ async def pool(database_url: str) -> AsyncIterator[Pool]:
 
 @pytest.fixture
 def make_runtime(pool: Pool) -> RuntimeFactory:
-    def build(**overrides: Any) -> Runtime:
-        values: dict[str, Any] = {
-            "secret_key": "process-test-key",
-            "operator_token": "operator-token",
-            "push_timeout": 5.0,
-            "shutdown_timeout": 2.0,
-            "retry_budget_seconds": 3600.0,
-        }
-        values.update(overrides)
-        return open_runtime(Settings(**values), pool)
-
-    return build
+    return runtime_factory(pool)

@@ -8,9 +8,9 @@ import asyncpg
 from aiohttp.test_utils import TestClient, TestServer
 
 from axis.process.composition import Role, background_work, web_application
-from tests.axis.process.conftest import RuntimeFactory
 from tests.support.deliveries import add_agency, add_delivery, delivery_state
 from tests.support.push_endpoint import Answer, PushEndpoint
+from tests.support.runtimes import RuntimeFactory
 from tests.support.waiting import eventually
 
 

@@ -13,8 +13,8 @@ import pytest
 from axis.delivery.push import circuit_breaker, claims
 from axis.delivery.push.circuit_breaker import CircuitState, Judgement
 from axis.storage.database import Pool
-from tests.axis.delivery.conftest import RuntimeFactory
 from tests.support.deliveries import add_agency, add_delivery
+from tests.support.runtimes import RuntimeFactory
 
 ENDPOINT = "http://127.0.0.1:9/in"
 THRESHOLD = 3

@@ -6,8 +6,8 @@ import asyncpg
 
 from axis.delivery.push import claims
 from axis.storage.database import Pool
-from tests.axis.delivery.conftest import RuntimeFactory
 from tests.support.deliveries import add_agency, add_delivery
+from tests.support.runtimes import RuntimeFactory
 
 
 def request(owner: str, *, oldest_first: bool, limit: int = 1) -> claims.ClaimRequest:

@@ -13,9 +13,9 @@ from prometheus_client import REGISTRY
 from axis.delivery.push.worker import DeliveryWorker, WorkerOptions
 from axis.runtime import Runtime
 from axis.storage.database import Pool
-from tests.axis.delivery.conftest import RuntimeFactory
 from tests.support.deliveries import add_agency, add_delivery, audit_count, delivery_state
 from tests.support.push_endpoint import Answer, PushEndpoint
+from tests.support.runtimes import RuntimeFactory
 from tests.support.waiting import eventually
 
 FAST = WorkerOptions(backoff_base=0.05, backoff_cap=0.2, poll_interval=0.2, flush_interval=0.01)
