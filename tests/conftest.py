@@ -18,8 +18,11 @@ from typing import Any
 import asyncpg
 import pytest
 
-from axis.storage import migrator
+from axis.storage import database, migrator
+from axis.storage.database import Pool
+from signing.seal import SealKey
 from tests.support.databases import TEMPLATE_DATABASE, with_database
+from tests.support.runtimes import RuntimeFactory, runtime_factory
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,3 +111,27 @@ async def connection(database_url: str) -> AsyncIterator[asyncpg.Connection]:
         yield conn
     finally:
         await conn.close()
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[Pool]:
+    """A pool on the test's own database (a test module may define its own)."""
+    created = await database.create_pool(database_url, 8)
+    try:
+        yield created
+    finally:
+        await created.close()
+
+
+@pytest.fixture
+def make_runtime(pool: Pool) -> RuntimeFactory:
+    """Runtimes on ``pool`` with the short test settings, each overridable."""
+    return runtime_factory(pool)
+
+
+@pytest.fixture
+def seal_key(tmp_path: Path) -> SealKey:
+    """The axis's sealing key for a test, written to ``tmp_path / "seal.key"``."""
+    key = SealKey.generate()
+    (tmp_path / "seal.key").write_bytes(key.private_pem())
+    return key

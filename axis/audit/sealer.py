@@ -28,7 +28,6 @@ last sealed (:func:`status`), for whoever lists the fleet.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -40,6 +39,7 @@ import asyncpg
 from axis.audit.chain import entry_hash
 from axis.storage import sql
 from axis.storage.database import Connection, Pool
+from axis.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -126,10 +126,7 @@ class AuditSealer:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def _run(self) -> None:
         while True:

@@ -27,6 +27,7 @@ from axis.demo import document as demo_document
 from axis.registry import trust as trust_admin
 from axis.registry.agencies import AgencyExists
 from axis.runtime import Runtime
+from axis.tasks import cancel_and_wait
 from envelope import Code, Document, OtherInfo, Priority, StatusCode, build, parse
 from envelope.header import Organization
 from signing import DevelopmentPki, IssuedCredential, PkiError, sign
@@ -177,6 +178,4 @@ async def running(runtime: Runtime) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)

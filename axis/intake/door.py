@@ -13,7 +13,6 @@ with what) is there; what an agency did stays in the audit chain.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from axis import metrics
 from axis.intake.refusals import Refusal
 from axis.storage import sql
 from axis.storage.database import Pool
+from axis.tasks import DeferredFlush
 from axis.vocabulary import ReceivedVia
 
 logger = logging.getLogger(__name__)
@@ -53,13 +53,11 @@ class DoorRefusals:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._pool = pool
-        self._flush_every = flush_every
         self._clock = clock
         self._pending: list[DoorRefusal] = []
         self._unsampled = 0
         self._last_logged: dict[str, tuple[float, int]] = {}
-        self._flushing: asyncio.Task[None] | None = None
-        self._closed = False
+        self._deferred = DeferredFlush(self.flush, flush_every)
 
     def note(self, refusal: Refusal, received_via: ReceivedVia, source: str = "") -> None:
         """Counts ``refusal``; never waits for the database."""
@@ -77,8 +75,7 @@ class DoorRefusals:
                 refusal.detail[:_DETAIL_CHARACTERS],
             )
         )
-        if self._flushing is None and not self._closed:
-            self._flushing = asyncio.get_running_loop().create_task(self._flush_soon())
+        self._deferred.soon()
 
     def _log(self, code: str, source: str) -> None:
         now = self._clock()
@@ -91,13 +88,6 @@ class DoorRefusals:
             "refused at the door",
             extra={"code": code, "source": source, "also_since_last_line": seen},
         )
-
-    async def _flush_soon(self) -> None:
-        try:
-            await asyncio.sleep(self._flush_every)
-        finally:
-            self._flushing = None
-        await self.flush()
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, []
@@ -116,11 +106,7 @@ class DoorRefusals:
             logger.warning("door refusals not written", exc_info=True)
 
     async def close(self) -> None:
-        self._closed = True
-        if self._flushing is not None:
-            self._flushing.cancel()
-            self._flushing = None
-        await self.flush()
+        await self._deferred.close()
 
 
 async def recent(pool: Pool, limit: int = 50) -> list[DoorRefusal]:

@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from axis.errors import ConfigurationError
+from axis.intake.planning import Outcome
 from axis.intake.records import Accepted, Checked, Seal
-from axis.intake.writer import Item, Outcome, write_batch
+from axis.intake.writer import Item, write_batch
 from axis.settings import Settings
 from axis.storage import sql
 from axis.storage.database import Connection

@@ -28,6 +28,7 @@ from axis.intake import sealing
 from axis.intake.door import DoorRefusals
 from axis.intake.identifiers import check_identifiers
 from axis.intake.message_ids import new_message_id
+from axis.intake.planning import Outcome
 from axis.intake.records import (
     Accepted,
     ActingTarget,
@@ -44,7 +45,7 @@ from axis.intake.refusals import (
     Refusal,
     RefusalRecord,
 )
-from axis.intake.writer import Item, Outcome
+from axis.intake.writer import Item
 from axis.registry import transition
 from axis.registry.agencies import Agency, Registry
 from axis.registry.agency_cache import AgencyCache

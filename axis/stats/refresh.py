@@ -32,7 +32,6 @@ the way facts are computed changes).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from dataclasses import dataclass
 from axis.settings import Settings
 from axis.storage import sql
 from axis.storage.database import Pool
+from axis.tasks import cancel_and_wait
 from axis.working_days import WorkingCalendar
 
 logger = logging.getLogger(__name__)
@@ -146,10 +146,7 @@ class StatsRefresher:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def _run(self) -> None:
         interval = self._settings.stats_refresh_seconds

@@ -19,7 +19,6 @@ stays usable; the source limit still holds per node).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
@@ -29,6 +28,7 @@ from datetime import UTC, datetime
 
 from axis.storage import sql
 from axis.storage.database import Pool
+from axis.tasks import DeferredFlush
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +51,11 @@ class FleetCounters:
     ) -> None:
         self._pool = pool
         self._window = window
-        self._flush_every = flush_every
         self._clock = clock
         self._window_start = self._start_of(clock())
         self._local: Counter[str] = Counter()
         self._fleet: dict[str, int] = {}
-        self._flushing: asyncio.Task[None] | None = None
-        self._closed = False
+        self._deferred = DeferredFlush(self.flush, flush_every)
 
     def _start_of(self, now: float) -> float:
         return math.floor(now / self._window) * self._window
@@ -87,8 +85,7 @@ class FleetCounters:
             # stopped per address anyway; memory stays bounded.
             return
         self._local[key] += 1
-        if self._flushing is None and not self._closed:
-            self._flushing = asyncio.get_running_loop().create_task(self._flush_soon())
+        self._deferred.soon()
 
     def admit(self, key: str, allowance: int) -> float | None:
         """Counts the request and answers None, or the seconds to wait when over."""
@@ -96,13 +93,6 @@ class FleetCounters:
         if wait is None:
             self.count(key)
         return wait
-
-    async def _flush_soon(self) -> None:
-        try:
-            await asyncio.sleep(self._flush_every)
-        finally:
-            self._flushing = None
-        await self.flush()
 
     async def flush(self) -> None:
         """Adds the local counts to the fleet's and reads the fleet's totals back."""
@@ -136,8 +126,4 @@ class FleetCounters:
             self._fleet.update({row["key"]: int(row["count"]) for row in rows})
 
     async def close(self) -> None:
-        self._closed = True
-        if self._flushing is not None:
-            self._flushing.cancel()
-            self._flushing = None
-        await self.flush()
+        await self._deferred.close()

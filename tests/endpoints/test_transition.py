@@ -34,13 +34,6 @@ RECIPIENT_CLERK = "vanthu.h41"
 
 
 @pytest.fixture
-def seal_key(tmp_path: Path) -> SealKey:
-    key = SealKey.generate()
-    (tmp_path / "seal.key").write_bytes(key.private_pem())
-    return key
-
-
-@pytest.fixture
 async def broker(database_url: str, tmp_path: Path, seal_key: SealKey) -> AsyncIterator[Broker]:
     async with open_broker(database_url, seal_key_file=tmp_path / "seal.key") as opened:
         await opened.add(SENDER)

@@ -36,13 +36,6 @@ EDOC = {"from": SENDER, "servicetype": "eDoc", "messagetype": "edoc", "to": [FIR
 
 
 @pytest.fixture
-def seal_key(tmp_path: Path) -> SealKey:
-    key = SealKey.generate()
-    (tmp_path / "seal.key").write_bytes(key.private_pem())
-    return key
-
-
-@pytest.fixture
 async def surface(
     database_url: str, tmp_path: Path, seal_key: SealKey
 ) -> AsyncIterator[tuple[Broker, str]]:

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from axis.storage import notifications
 from axis.storage.channels import Channel
 from axis.storage.database import Pool
+from axis.tasks import cancel_and_wait
 
 MAX_WAIT_SECONDS = 30.0
 
@@ -64,8 +65,5 @@ class InboxWaiters:
             event.set()
 
     async def close(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-            self._listener = None
+        listener, self._listener = self._listener, None
+        await cancel_and_wait(listener)

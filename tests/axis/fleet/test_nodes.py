@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
 import pytest
 
@@ -11,18 +9,8 @@ from axis.fleet import nodes
 from axis.fleet.nodes import Heartbeat, Node, Part
 from axis.runtime import open_runtime
 from axis.settings import Settings
-from axis.storage import database
 from axis.storage.database import Pool
 from tests.support.deliveries import add_agency, add_delivery
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[Pool]:
-    created = await database.create_pool(database_url, 4)
-    try:
-        yield created
-    finally:
-        await created.close()
 
 
 async def silent_node(connection: asyncpg.Connection, node_id: str, seconds: float) -> None:

@@ -37,13 +37,6 @@ TAY_NINH = "000.00.00.H53"
 
 
 @pytest.fixture
-def seal_key(tmp_path: Path) -> SealKey:
-    key = SealKey.generate()
-    (tmp_path / "seal.key").write_bytes(key.private_pem())
-    return key
-
-
-@pytest.fixture
 async def broker(database_url: str, tmp_path: Path, seal_key: SealKey) -> AsyncIterator[Broker]:
     async with open_broker(database_url, seal_key_file=tmp_path / "seal.key") as opened:
         await opened.add(SENDER)

@@ -20,13 +20,6 @@ AGENCY = "000.00.00.G22"
 
 
 @pytest.fixture
-def seal_key(tmp_path: Path) -> SealKey:
-    key = SealKey.generate()
-    (tmp_path / "seal.key").write_bytes(key.private_pem())
-    return key
-
-
-@pytest.fixture
 def axis(
     database_url: str,
     tmp_path: Path,

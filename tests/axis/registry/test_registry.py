@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from cryptography.hazmat.primitives import serialization
 
@@ -11,18 +9,9 @@ from axis.audit import chain as audit
 from axis.registry import agencies as registry
 from axis.registry.secret_box import SecretBox
 from axis.storage import sql
-from axis.storage.database import Pool, create_pool
+from axis.storage.database import Pool
 from signing import CertificateAuthority
 from tests.support.agencies import certificate_pem, trust_test_ca
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[Pool]:
-    created = await create_pool(database_url, 4)
-    try:
-        yield created
-    finally:
-        await created.close()
 
 
 @pytest.fixture

@@ -11,13 +11,10 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from collections.abc import AsyncIterator
-
-import pytest
 
 from axis.registry.agencies import Registry
 from axis.registry.secret_box import SecretBox
-from axis.storage.database import Pool, create_pool
+from axis.storage.database import Pool
 from envelope.organ_id import parent_of
 
 PROVINCES = 12
@@ -32,15 +29,6 @@ def national_organ_ids() -> list[str]:
         for b in range(100)
         for c in range(100)
     ]
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[Pool]:
-    created = await create_pool(database_url, 4)
-    try:
-        yield created
-    finally:
-        await created.close()
 
 
 async def bulk_register(pool: Pool, organ_ids: list[str]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,21 +11,12 @@ from axis.audit import chain as audit
 from axis.registry import trust as trust_admin
 from axis.registry.trust_cache import TrustCache
 from axis.storage import sql
-from axis.storage.database import Pool, create_pool
+from axis.storage.database import Pool
 from signing import CertificateAuthority, RevokedCertificateError, UntrustedCertificateError
 
 
 def pem(ca: CertificateAuthority) -> bytes:
     return ca.certificate.public_bytes(serialization.Encoding.PEM)
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[Pool]:
-    created = await create_pool(database_url, 4)
-    try:
-        yield created
-    finally:
-        await created.close()
 
 
 async def _generation(pool: Pool) -> int:

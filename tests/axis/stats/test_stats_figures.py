@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 
 import asyncpg
@@ -18,7 +17,6 @@ import pytest
 from axis.stats import deadlines
 from axis.stats import figures as stats
 from axis.stats.refresh import refresh
-from axis.storage import database
 from axis.storage.database import Pool
 from axis.working_days import WorkingCalendar
 from tests.support import histories
@@ -43,15 +41,6 @@ def _history(count: int, seed: int) -> tuple[list[AgencyRecord], list[DocumentRe
         histories.documents(rng, agencies, count, start=START, days=DAYS, silent=SILENT)
     )
     return agencies, documents
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[Pool]:
-    opened = await database.create_pool(database_url, 4)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def _check_rows(
