@@ -12,7 +12,8 @@ C14N of that subset must render, and the copy is canonicalised as a document.
 from __future__ import annotations
 
 import copy
-from typing import cast
+import hashlib
+from typing import Any, cast
 
 from lxml import etree
 
@@ -23,6 +24,32 @@ def canonical_document(root: etree._Element, *, exclusive: bool) -> bytes:
     return etree.tostring(
         root.getroottree(), method="c14n", exclusive=exclusive, with_comments=False
     )
+
+
+class _HashingSink:
+    """Where libxml2 writes canonical XML piece by piece: a hash, never a whole copy."""
+
+    __slots__ = ("hasher",)
+
+    def __init__(self, hash_name: str) -> None:
+        self.hasher = hashlib.new(hash_name)
+
+    def write(self, data: bytes) -> int:
+        self.hasher.update(data)
+        return len(data)
+
+
+def canonical_document_digest(root: etree._Element, *, exclusive: bool, hash_name: str) -> bytes:
+    """The digest of :func:`canonical_document`'s bytes, without making them.
+
+    ``write_c14n`` to a file-like object streams libxml2's C14N output in
+    buffer-sized pieces; a 150 MB envelope costs a hash state, not 150 MB more.
+    """
+    sink = _HashingSink(hash_name)
+    # lxml takes any object with write() and an exclusive flag; its stubs know neither.
+    tree = cast("Any", root.getroottree())
+    tree.write_c14n(sink, exclusive=exclusive, with_comments=False)
+    return sink.hasher.digest()
 
 
 def canonical_subtree(element: etree._Element, *, exclusive: bool) -> bytes:
