@@ -31,7 +31,7 @@ from axis.delivery.pull.events import (
 )
 from axis.delivery.pull.inbox import InboxPage, MessageNotFound
 from axis.delivery.pull.waiters import InboxWaiters
-from axis.storage import sql
+from axis.storage import bodies, sql
 from axis.storage.database import Pool
 from axis.storage.group_commit import GroupCommitter
 from axis.vocabulary import DeliveryMode, MessageKind, TransportState
@@ -89,9 +89,15 @@ class PullDelivery:
         )
 
     async def fetch(self, message_id: str, organ_id: str) -> bytes:
+        """The exact bytes, whole in memory: :meth:`open`, for callers that need them so."""
+        return await bodies.read_whole(self._pool, await self.open(message_id, organ_id))
+
+    async def open(self, message_id: str, organ_id: str) -> bodies.StoredBody:
         """The exact bytes, for the sender or a recipient; a pull fetch marks it delivered.
 
-        No connection is held while the fetch mark waits for its batch.
+        What comes back is the body's first piece (all of a small one) and its size;
+        :func:`axis.storage.bodies.pieces` reads the rest, one piece at a time. No
+        connection is held while the fetch mark waits for its batch.
         """
         row = await self._pool.fetchrow(sql.query("message_access"), message_id, organ_id)
         if row is None or (row["delivery_id"] is None and row["sender_id"] != organ_id):
@@ -102,7 +108,7 @@ class PullDelivery:
             and row["transport_state"] == TransportState.QUEUED
         ):
             await self._fetches.submit(DeliveryEvent(Transition.DELIVER, message_id, organ_id))
-        return bytes(row["body"])
+        return bodies.StoredBody(message_id, row["size"], bytes(row["first"]))
 
     async def confirm(self, message_id: str, organ_id: str) -> None:
         """The recipient says it has the message (not finished with it): delivered, any road."""

@@ -94,7 +94,10 @@ WITH endpoint AS (
     WHERE d.id = ANY (ARRAY(SELECT picked.id FROM picked))
       AND m.id = d.message_id AND a.organ_id = d.recipient_id
     RETURNING d.id, d.message_id, d.recipient_id, d.priority, d.attempts, d.created_at,
-              d.next_attempt_at, m.kind, m.sender_id, m.body, m.sha256, a.endpoint_url,
+              d.next_attempt_at, m.kind, m.sender_id, m.sha256, a.endpoint_url, m.size,
+              -- The first piece: the whole body when small; the pusher reads the rest.
+              coalesce((SELECT b.content FROM message_bodies b
+                        WHERE b.message_id = m.id AND b.part = 0), m.body) AS first,
               m.signature_algorithm = 'axis-seal' AS sealed
 )
 -- In claim order, so the worker starts the most urgent push first: pushes
