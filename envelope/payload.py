@@ -41,6 +41,10 @@ class Base64Payload:
 
     def _windows(self) -> Iterator[bytes]:
         """The text without whitespace, in pieces of about a megabyte."""
+        if isinstance(self._source, FileBytes):  # a file's pages are dropped as read
+            for piece in self._source.pieces(self._start, self._end):
+                yield piece.translate(None, _WHITESPACE)
+            return
         view = memoryview(self._source)
         for start in range(self._start, self._end, _CHUNK):
             yield bytes(view[start : min(start + _CHUNK, self._end)]).translate(None, _WHITESPACE)

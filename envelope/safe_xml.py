@@ -13,13 +13,15 @@ nesting before it costs memory, and one compiled XPath enforces our tighter dept
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import IO, cast
 
 from lxml import etree
 
 from envelope.errors import HostileXml, MalformedXml
-from envelope.file_bytes import FileBytes
+from envelope.file_bytes import FileBytes, attachment_spans
 
 __all__ = ["DEFAULT_LIMITS", "HostileXml", "MalformedXml", "Source", "XmlLimits", "parse_xml"]
 
@@ -36,6 +38,9 @@ class XmlLimits:
     max_document_bytes: int = 200 * 1024 * 1024
     max_depth: int = 64
     max_text_bytes: int = 160 * 1024 * 1024
+    # Text outside attachments (ContentTransferEncoded): a subject or a note is never
+    # megabytes; a huge one would cost the whole parse tree and C14N (issue #17).
+    max_other_text_bytes: int = 16 * 1024 * 1024
 
 
 DEFAULT_LIMITS = XmlLimits()
@@ -139,22 +144,49 @@ def _refuse_doctype(data: Source, position: int) -> None:
     raise HostileXml("xml.dtd_forbidden", f"The document declares a DTD (DOCTYPE at line {line}).")
 
 
-def _long_text_run(data: Source, limit: int) -> int | None:
+def _long_text_run(data: Source, limit: int, allowed_ends: Container[int] = ()) -> int | None:
     """Where a run of more than ``limit`` bytes without markup starts, if there is one.
 
     A run that long fully covers at least one aligned window of half the limit, so only
     windows free of ``<`` need a closer look: a handful of C-level searches, no copies.
+    A run ending at one of ``allowed_ends`` (an attachment's text) is passed over.
     """
     half = max(limit // 2, 1)
-    for start in range(0, len(data) - half + 1, half):
+    start = 0
+    while start <= len(data) - half:
         end = start + half
-        if data.find(b"<", start, end) != -1:
-            continue
-        left = data.rfind(b"<", 0, start) + 1
-        right = data.find(b"<", end)
-        if (len(data) if right == -1 else right) - left > limit:
-            return left
+        if data.find(b"<", start, end) == -1:
+            left = data.rfind(b"<", 0, start) + 1
+            right = data.find(b"<", end)
+            right = len(data) if right == -1 else right
+            if right - left > limit and right not in allowed_ends:
+                return left
+            start = max(start, right - right % half)
+        start += half
     return None
+
+
+def _refuse_long_texts(data: Source, limits: XmlLimits) -> None:
+    if len(data) > limits.max_text_bytes:
+        run = _long_text_run(data, limits.max_text_bytes)
+        if run is not None:
+            raise HostileXml(
+                "xml.text_too_large",
+                f"A text node at line {_line_at(data, run)} is over the limit of "
+                f"{limits.max_text_bytes} bytes.",
+            )
+    if len(data) > limits.max_other_text_bytes:
+        attachments = {
+            end for _, end in attachment_spans(data, limits.max_other_text_bytes, plain=False)
+        }
+        run = _long_text_run(data, limits.max_other_text_bytes, attachments)
+        if run is not None:
+            raise HostileXml(
+                "xml.text_too_large",
+                f"A text node at line {_line_at(data, run)} is over the limit of "
+                f"{limits.max_other_text_bytes} bytes for text outside an attachment's "
+                "ContentTransferEncoded.",
+            )
 
 
 def _error_code(error: etree.XMLSyntaxError) -> int | None:
@@ -192,8 +224,9 @@ def _syntax_error(data: Source, root_tag: bytes, error: etree.XMLSyntaxError) ->
 def _tree(source: Source, start: int, parser: etree.XMLParser) -> etree._Element:
     """libxml2's parse of ``source`` from ``start``; a file is read from disk in chunks."""
     if isinstance(source, FileBytes):
-        source.file.seek(start)
-        return etree.parse(source.file, parser).getroot()
+        # Attachment texts are elided: the tree holds markers, not 100 MB of base64.
+        reader = cast("IO[bytes]", source.reader(start))  # lxml reads any .read()
+        return etree.parse(reader, parser).getroot()
     return etree.fromstring(source, parser)
 
 
@@ -237,14 +270,10 @@ def parse_xml(data: Source, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Elemen
     position = prolog_end.end() if prolog_end else first
     if data.startswith(b"<!DOCTYPE", position):
         _refuse_doctype(data, position)
-    if len(data) > limits.max_text_bytes:
-        run = _long_text_run(data, limits.max_text_bytes)
-        if run is not None:
-            raise HostileXml(
-                "xml.text_too_large",
-                f"A text node at line {_line_at(data, run)} is over the limit of "
-                f"{limits.max_text_bytes} bytes.",
-            )
+    _refuse_long_texts(data, limits)
+    if isinstance(data, FileBytes):
+        data.elide_attachments()
+        data.release()  # the scans read every page; the tree is built from the file
     # The declaration must come first; stray whitespace before it is a common sender quirk.
     leading_space = first > (len(_BOM) if data.startswith(_BOM) else 0)
     root_start = _ROOT_TAG.match(data, position)
@@ -271,4 +300,6 @@ def parse_xml(data: Source, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Elemen
     # Namespace URIs may hide behind character references, hence the second trigger.
     if (data.find(b"XInclude") != -1 or data.find(b"&#") != -1) and _HAS_XINCLUDE(root):
         raise HostileXml("xml.xinclude_forbidden", "The document uses XInclude.")
+    if isinstance(data, FileBytes):
+        data.release()
     return root

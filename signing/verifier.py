@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from lxml import etree
 
+from envelope.file_bytes import FileBytes
 from envelope.safe_xml import HostileXml, Source, parse_xml
 from signing.algorithms import (
     C14N_EXCLUSIVE,
@@ -205,7 +206,10 @@ def check_signature(
     restore = _detach(signature)
     try:
         digest = canonical_document_digest(
-            root, exclusive=exclusive_document, hash_name=DIGEST_HASHLIB_NAMES[parts.digest_method]
+            root,
+            exclusive=exclusive_document,
+            hash_name=DIGEST_HASHLIB_NAMES[parts.digest_method],
+            source=data if isinstance(data, FileBytes) else None,
         )
     finally:
         restore()
