@@ -15,7 +15,7 @@ import hashlib
 import os
 import re
 import resource
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +24,7 @@ import pytest
 from aiohttp import web
 
 from tests.support.envelopes import TestAgency, open_broker
-from tests.support.large_envelopes import LargeEnvelope, write_large_envelope
+from tests.support.large_envelopes import LargeEnvelope, file_chunks, write_large_envelope
 from tests.support.processes import ServerProcess, start_server
 from tests.support.waiting import eventually
 
@@ -174,3 +174,112 @@ async def test_a_150_mb_document_is_pushed_byte_exact(node: Node, tmp_path: Path
     await eventually(lambda: message_id in node.endpoint.received, timeout=120, what="the push")
     assert node.endpoint.received[message_id] == envelope.sha256
     await _healthy(node)
+
+
+async def _raw_request(
+    node: Node, head: bytes, body: AsyncIterator[bytes] | None, *, hang_up: bool = False
+) -> bytes:
+    """Sends ``head`` and ``body`` over a bare socket; returns what the server answered
+    (nothing when ``hang_up``: the connection is closed as soon as the body is sent)."""
+    host, port = node.server.base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(head)
+        if body is not None:
+            async for piece in body:
+                writer.write(piece)
+                await writer.drain()
+        return b"" if hang_up else await asyncio.wait_for(reader.read(4096), 60)
+    except ConnectionError:
+        return b""
+    finally:
+        writer.close()
+
+
+def _head(node: Node, content_length: int | None) -> bytes:
+    length = f"Content-Length: {content_length}\r\n" if content_length is not None else ""
+    chunked = "" if content_length is not None else "Transfer-Encoding: chunked\r\n"
+    token = node.agencies[SENDER].secret
+    return (
+        f"POST /api/v1/messages HTTP/1.1\r\nHost: axis\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/xml\r\n{length}{chunked}\r\n"
+    ).encode()
+
+
+async def _chunked(pieces: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    async for piece in pieces:
+        yield f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+    yield b"0\r\n\r\n"
+
+
+async def test_bad_large_bodies_are_refused_and_leave_nothing(node: Node, tmp_path: Path) -> None:
+    credential = node.agencies[SENDER].credential
+    over = tmp_path / "over.xml"
+    with over.open("wb") as file:
+        file.truncate(LIMIT + 1)  # 150 MiB + 1 byte (of zeros: refused on size first)
+
+    # Honest Content-Length: refused before a byte of the body is read.
+    answer = await _raw_request(node, _head(node, LIMIT + 1), None)
+    assert answer.startswith(b"HTTP/1.1 413") and b"message.too_large" in answer
+    await _healthy(node)
+
+    # No Content-Length (chunked): refused once more than the limit has arrived.
+    answer = await _raw_request(node, _head(node, None), _chunked(file_chunks(over)))
+    assert answer == b"" or (answer.startswith(b"HTTP/1.1 413") and b"message.too_large" in answer)
+    await _healthy(node)
+
+    # A lying Content-Length: only that many bytes are the body (here not XML at all).
+    answer = await _raw_request(node, _head(node, 4096), file_chunks(over))
+    assert answer.startswith(b"HTTP/1.1 400") or answer == b""
+    await _healthy(node)
+
+    # A body that stops half-way: the client goes away; nothing stays behind.
+    envelope = write_large_envelope(tmp_path, credential, PULLER, 40 * MB)
+    half = file_chunks(envelope.path, limit=20 * MB)
+    await _raw_request(node, _head(node, envelope.size), half, hang_up=True)
+    await eventually(lambda: node.spool_files() == [], what="the spool file gone")
+    await _healthy(node)
+
+    # Corrupt base64 near the end of a huge attachment, signed as it is.
+    corrupt = _signed_with(node, tmp_path, "corrupt", 60 * MB, _corrupt_base64_near_end)
+    status, refused = await _post_file(node, corrupt)
+    assert status == 422 and refused["code"] == "envelope.invalid", refused
+    assert "not base64 ('*')" in str(refused["detail"])
+    await _healthy(node)
+
+    # A huge text node outside any attachment.
+    # (The signer itself refuses it, so it goes unsigned: the parse refuses it first.)
+    huge = _signed_with(node, tmp_path, "huge", 1 * MB, _huge_subject, signed=False)
+    status, refused = await _post_file(node, huge)
+    assert status == 400 and refused["code"] == "xml.text_too_large", refused
+    await _healthy(node)
+
+
+def _corrupt_base64_near_end(data: bytes) -> bytes:
+    end = data.index(b"</ContentTransferEncoded>")
+    return data[: end - 100] + b"*" + data[end - 99 :]
+
+
+def _huge_subject(data: bytes) -> bytes:
+    return data.replace(b"<Subject>", b"<Subject>" + b"x" * (20 * MB), 1)
+
+
+def _signed_with(
+    node: Node,
+    folder: Path,
+    name: str,
+    size: int,
+    change: Callable[[bytes], bytes],
+    *,
+    signed: bool = True,
+) -> LargeEnvelope:
+    from signing import sign
+    from tests.support.envelopes import document
+
+    credential = node.agencies[SENDER].credential
+    data = change(document(SENDER, [PULLER], payload=os.urandom(size * 3 // 4)))
+    if signed:
+        data = sign(data, credential.private_key, credential.certificate)
+    path = folder / f"{name}.xml"
+    path.write_bytes(data)
+    return LargeEnvelope(path, len(data), hashlib.sha256(data).hexdigest())
