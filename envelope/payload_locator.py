@@ -23,7 +23,9 @@ _START_TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?ContentTransferEncoded(?=[\s/
 
 
 def locate_payloads(raw: bytes | FileBytes, nodes: list[Node | None]) -> list[Base64Payload]:
-    spans = _spans(raw, nodes) if len(raw) >= IN_PLACE_THRESHOLD else None
+    # In a file, attachment texts are not in the tree at all: they are read in place.
+    in_place = isinstance(raw, FileBytes) or len(raw) >= IN_PLACE_THRESHOLD
+    spans = _spans(raw, nodes) if in_place else None
     if spans is not None:
         return [Base64Payload(raw, start, end) for start, end in spans]
     return [Base64Payload.from_text((node.text() if node else None) or "") for node in nodes]
