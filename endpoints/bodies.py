@@ -9,6 +9,7 @@ Content-Length, so a 150 MB fetch holds one piece at a time.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -22,6 +23,7 @@ from axis.storage import bodies
 from axis.storage.database import Pool
 from axis.storage.spool import Body, BodyTooLarge
 from axis.vocabulary import ReceivedVia
+from axis.vxp.documents import FileAnswer
 
 _READ_BYTES = 1 << 16
 _INCOMPLETE = "message.incomplete"
@@ -46,7 +48,7 @@ async def receive_body(
             received_via=received_via,
         )
     try:
-        async with intake.spool.receive(_chunks(request), limit) as body:
+        async with intake.spool.receive(chunks(request), limit) as body:
             yield body
     except BodyTooLarge as error:
         raise await intake.refuse(
@@ -54,7 +56,7 @@ async def receive_body(
             organ_id,
             received_via=received_via,
         ) from None
-    except _Incomplete as error:
+    except BodyIncomplete as error:
         # The caller went away (or broke its framing): nobody is left to read the
         # refusal and nothing was decided about a message, so it is counted, not
         # written (a dropped connection must not cost the database a write).
@@ -64,17 +66,40 @@ async def receive_body(
         ) from None
 
 
-class _Incomplete(Exception):
-    """Reading the request body failed; only :func:`_chunks` raises it, so an error of
+class BodyIncomplete(Exception):
+    """Reading the request body failed; only :func:`chunks` raises it, so an error of
     the block that uses the body (the database away, say) is never mistaken for it."""
 
 
-async def _chunks(request: web.Request) -> AsyncIterator[bytes]:
+async def chunks(request: web.Request) -> AsyncIterator[bytes]:
+    """The request body as it arrives; a broken read raises :class:`BodyIncomplete`."""
     try:
         async for chunk in request.content.iter_chunked(_READ_BYTES):
             yield chunk
     except (HttpProcessingError, ConnectionError) as error:
-        raise _Incomplete(type(error).__name__) from error
+        raise BodyIncomplete(type(error).__name__) from error
+
+
+async def send_file(
+    request: web.Request, pool: Pool, file: FileAnswer, content_type: str
+) -> web.StreamResponse:
+    """A VXP file answer: the body as is, or base64 inside the JSON around it."""
+    if not file.base64:
+        return await send_body(request, pool, file.stored, content_type)
+    encoded = 4 * -(-file.stored.size // 3)
+    response = web.StreamResponse(headers={"Content-Type": content_type})
+    response.content_length = len(file.before) + encoded + len(file.after)
+    await response.prepare(request)
+    await response.write(file.before)
+    carry = b""
+    async for piece in bodies.pieces(pool, file.stored):
+        data = carry + piece
+        whole = len(data) - len(data) % 3
+        await response.write(base64.b64encode(data[:whole]))
+        carry = data[whole:]
+    await response.write(base64.b64encode(carry) + file.after)
+    await response.write_eof()
+    return response
 
 
 async def send_body(

@@ -66,13 +66,18 @@ class Spool:
         return removed
 
     @contextlib.asynccontextmanager
-    async def receive(self, chunks: AsyncIterable[bytes], limit: int) -> AsyncIterator[Body]:
+    async def receive(
+        self, chunks: AsyncIterable[bytes], limit: int, *, trailer: bytes = b""
+    ) -> AsyncIterator[Body]:
         """The body ``chunks`` make: bytes up to the threshold, else a spooled file.
 
         Raises :class:`BodyTooLarge` as soon as more than ``limit`` bytes came;
-        whatever the outcome, the file is gone when the block ends.
+        whatever the outcome, the file is gone when the block ends. A body ending
+        in ``trailer`` (VXP's sendEdoc adds a CRLF after the file) goes without it:
+        the last ``len(trailer)`` bytes are held back from the hash and the file.
         """
         head = bytearray()
+        held = b""
         received = 0
         file = None
         digest = hashlib.sha256()
@@ -84,18 +89,24 @@ class Spool:
                 if file is None and received <= self.threshold:
                     head += chunk
                     continue
+                data = held + chunk
                 if file is None:
                     file = self._open()
-                    digest.update(head)
-                    file.write(head)
-                    head = bytearray()
-                digest.update(chunk)
-                file.write(chunk)
+                    data, head = bytes(head) + data, bytearray()
+                cut = max(len(data) - len(trailer), 0)
+                data, held = data[:cut], data[cut:]
+                digest.update(data)
+                file.write(data)
             if file is None:
-                yield bytes(head)
+                body = bytes(head)
+                yield body[: -len(trailer)] if trailer and body.endswith(trailer) else body
                 return
+            if held != trailer:
+                digest.update(held)
+                file.write(held)
             file.flush()
-            yield SpooledBody(file, received, digest.digest())
+            size = file.tell()
+            yield SpooledBody(file, size, digest.digest())
         finally:
             if file is not None:
                 file.close()
