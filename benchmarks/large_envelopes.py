@@ -79,9 +79,14 @@ async def _measured(work: Awaitable[T], peaks: list[Peak]) -> tuple[T, float]:
     return task.result(), time.perf_counter() - started
 
 
-def _postgres(server_pid: int) -> list[psutil.Process]:
-    # The embedded cluster's postmaster is not the axis's child; find it by name.
-    return [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
+def _postgres(data_dir: Path) -> list[psutil.Process]:
+    """This run's embedded cluster: the postmaster started on ``data_dir``, its children."""
+    for process in psutil.process_iter(["name", "cmdline"]):
+        if process.info["name"] == "postgres" and any(
+            str(data_dir) in argument for argument in process.info["cmdline"] or ()
+        ):
+            return [process, *process.children(recursive=True)]
+    return []
 
 
 async def _accept(http: aiohttp.ClientSession, base: str, secret: str, envelope: Path) -> str:
@@ -112,13 +117,14 @@ class Node:
     base: str
     pid: int
     secrets: dict[str, str]
+    data_dir: Path
 
 
 async def _one(http: aiohttp.ClientSession, node: Node, sender: str, env: LargeEnvelope) -> str:
     axis = [psutil.Process(node.pid)]
     idle = Peak(axis)
     idle.sample()
-    accept_peak, pg_peak = Peak(axis), Peak(_postgres(node.pid))
+    accept_peak, pg_peak = Peak(axis), Peak(_postgres(node.data_dir))
     pg_idle = Peak(pg_peak.processes)
     pg_idle.sample()
     message_id, accept_s = await _measured(
@@ -146,7 +152,7 @@ async def _at_once(
     axis = Peak([psutil.Process(node.pid)])
     idle = Peak(axis.processes)
     idle.sample()
-    pg = Peak(_postgres(node.pid))
+    pg = Peak(_postgres(node.data_dir))
     pg_idle = Peak(pg.processes)
     pg_idle.sample()
     uploads = asyncio.gather(
@@ -210,7 +216,7 @@ async def _run(sizes: list[int], concurrent: int, folder: Path) -> None:
             "--workers", "1", env=environment, stdout=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            node = Node(settings.base_url, server.pid, secrets)
+            node = Node(settings.base_url, server.pid, secrets, settings.data_dir)
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as http:
                 await _ready(http, node.base)
                 await _one(http, node, credentials[-1].organ_id, warm)
