@@ -4,7 +4,7 @@ A body lives in ``message_bodies``: part 0 for a small body (the 20 KB hot path
 costs one ``INSERT ... FROM unnest`` per group-commit batch, whatever its
 size), pieces of :data:`PART_BYTES` for a large one, copied from its spool file
 one piece at a time, and read back the same way, so neither direction ever
-holds a whole 150 MB body. Messages stored before migration 0026 keep their
+holds a whole 150 MB body. Messages stored before migration 0021 keep their
 body in ``messages.body``; a reader takes that when a message has no part 0.
 
 Pieces are immutable once committed, so a reader fetches them one query at a

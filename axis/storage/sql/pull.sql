@@ -26,7 +26,7 @@ ORDER BY -d.priority, d.id;
 
 -- name: message_access
 -- The message's first piece (its whole body when small; messages.body for one
--- stored before 0026), size and sender, and the caller's delivery of it if any.
+-- stored before 0021), size and sender, and the caller's delivery of it if any.
 SELECT coalesce(b.content, m.body) AS first, m.size, m.sender_id, d.id AS delivery_id, d.mode,
        d.transport_state
 FROM messages m

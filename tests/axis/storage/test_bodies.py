@@ -47,7 +47,7 @@ async def test_a_large_body_is_pieces_read_back_exactly(broker: Broker) -> None:
 
 
 async def test_a_message_stored_before_the_pieces_is_read_from_its_row(broker: Broker) -> None:
-    """Rows written before migration 0026 keep messages.body and have no piece."""
+    """Rows written before migration 0021 keep messages.body and have no piece."""
     message_id, data = await _send(broker)
     async with broker.pool.acquire() as connection, connection.transaction():
         await connection.execute("UPDATE messages SET body = $2 WHERE id = $1", message_id, data)
