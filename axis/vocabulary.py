@@ -71,6 +71,11 @@ class AuditAction(StrEnum):
     USER_SIGN_IN_FAILED = "user.sign_in_failed"
     USER_LOCKED = "user.locked"
     USER_SIGN_OUT = "user.sign_out"
+    RETENTION_HOLD = "retention.hold"
+    RETENTION_HOLD_LIFT = "retention.hold_lift"
+    RETENTION_EXPORT = "retention.export"
+    RETENTION_PURGE = "retention.purge"
+    RETENTION_RESTORE = "retention.restore"
 
 
 class RefusalKind(StrEnum):

@@ -17,7 +17,7 @@ import asyncpg
 
 from axis.boundary import MESSAGE_ID, ORGAN_ID, InputRefused, read_json
 from axis.delivery.pull.inbox import MessageNotFound
-from axis.delivery.pull.service import PullDelivery
+from axis.delivery.pull.service import MessagePurged, PullDelivery
 from axis.intake.refusals import MalformedMessage, Refusal
 from axis.intake.service import Intake
 from axis.storage import sql
@@ -179,6 +179,26 @@ async def count_received(pool: Pool, caller: Caller, kind: str) -> wire.Answer:
 
 async def read(pull: PullDelivery, caller: Caller) -> bytes | None:
     """The exact bytes for the sender or a recipient (the native fetch: it marks delivery)."""
+    try:
+        return await read_or_purged(pull, caller)
+    except MessagePurged:
+        # downloadEdoc can say only "nothing" (an empty body); getEdoc says why.
+        return None
+
+
+async def get(pull: PullDelivery, caller: Caller) -> wire.Answer:
+    try:
+        body = await read_or_purged(pull, caller)
+    except MessagePurged as purged:
+        # The native 410 message.purged, in the SDK's FAIL shape.
+        return wire.failure(wire.GONE, purged.message, data="")
+    if body is None:
+        return wire.failure(wire.NOT_FOUND, "No such document for this agency.", data="")
+    return wire.success(data=base64.b64encode(body).decode("ascii"))
+
+
+async def read_or_purged(pull: PullDelivery, caller: Caller) -> bytes | None:
+    """As :func:`read`, but a purged body raises :class:`MessagePurged`."""
     message_id = _document_id(caller)
     if not message_id:
         return None
@@ -186,13 +206,6 @@ async def read(pull: PullDelivery, caller: Caller) -> bytes | None:
         return await pull.fetch(message_id, caller.agency.organ_id)
     except MessageNotFound:
         return None
-
-
-async def get(pull: PullDelivery, caller: Caller) -> wire.Answer:
-    body = await read(pull, caller)
-    if body is None:
-        return wire.failure(wire.NOT_FOUND, "No such document for this agency.", data="")
-    return wire.success(data=base64.b64encode(body).decode("ascii"))
 
 
 async def update_status(pull: PullDelivery, caller: Caller) -> wire.Answer:
