@@ -61,8 +61,8 @@ class BundleFault(AxisError):
     code = "archive.bundle_fault"
 
 
-def bundle_name(month: str) -> str:
-    return f"axis-archive-{month}.tar"
+def bundle_name(month: str, number: int = 1) -> str:
+    return f"axis-archive-{month}.tar" if number == 1 else f"axis-archive-{month}.{number}.tar"
 
 
 def canonical(value: Mapping[str, Any]) -> bytes:

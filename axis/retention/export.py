@@ -177,6 +177,17 @@ async def _write(
     )  # fmt: skip
 
 
+def _free_name(out_dir: Path, month: str) -> Path:
+    """The bundle's file: a month exported again (after a partial purge) gets the next
+    number, so an earlier bundle, which a purge may name, is never overwritten."""
+    path = out_dir / bundle.bundle_name(month)
+    number = 1
+    while path.exists():
+        number += 1
+        path = out_dir / bundle.bundle_name(month, number)
+    return path
+
+
 async def export_month(
     pool: Pool, month: Month, out_dir: Path, key: SealKey, *, now: datetime, actor: str
 ) -> Exported:
@@ -187,7 +198,7 @@ async def export_month(
             "a bundle is written once the month is over."
         )
     await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
-    final = out_dir / bundle.bundle_name(str(month))
+    final = _free_name(out_dir, str(month))
     partial = final.with_name(f".{final.name}.partial")
     async with pool.acquire() as connection:
         async with connection.transaction(isolation="repeatable_read", readonly=True):

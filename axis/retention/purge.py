@@ -55,6 +55,8 @@ class Plan:
     unsettled: tuple[str, ...]
     not_due: tuple[str, ...]
     next_due_at: datetime | None
+    # When the last body not yet due will be: from then the month goes in one purge.
+    ripe_at: datetime | None
 
     @property
     def everything(self) -> bool:
@@ -105,7 +107,7 @@ def plan(month: Month, found: list[Candidate], held: frozenset[str], now: dateti
             purge.append(candidate.message_id)
     return Plan(
         month, tuple(purge), tuple(kept_held), tuple(unsettled), tuple(not_due),
-        min(later, default=None),
+        min(later, default=None), max(later, default=None),
     )  # fmt: skip
 
 
