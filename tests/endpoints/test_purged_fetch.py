@@ -75,9 +75,9 @@ async def test_a_purged_body_answers_410_with_its_bundle(
     agency = await api.broker.runtime.registry.get(RECIPIENT)
     assert agency is not None
     caller = Caller(agency, {"docid": message_id})
-    answer = await documents.get(api.broker.runtime.pull, caller)
-    assert answer.error_code == wire.GONE and exported.path.name in answer.description
-    assert answer.extra == {"data": ""}
+    vxp_answer = await documents.get(api.broker.runtime.pull, caller)
+    assert vxp_answer.error_code == wire.GONE and exported.path.name in vxp_answer.description
+    assert vxp_answer.extra == {"data": ""}
     assert await documents.read(api.broker.runtime.pull, caller) is None  # downloadEdoc: empty
 
     async with pool.acquire() as connection:
@@ -85,9 +85,9 @@ async def test_a_purged_body_answers_410_with_its_bundle(
         assert (await verify_chain(connection)).intact
 
     await restore(pool, exported.path, seal_key, now=later, actor="op")
-    async with api.client.get(path, headers=api.agency(RECIPIENT).headers) as answer:
-        assert answer.status == 200
-        body = await answer.read()
+    async with api.client.get(path, headers=api.agency(RECIPIENT).headers) as response:
+        assert response.status == 200
+        body = await response.read()
     digest = await pool.fetchval("SELECT sha256 FROM messages WHERE id = $1", message_id)
     assert hashlib.sha256(body).digest() == bytes(digest)  # byte-exact after the round trip
 
