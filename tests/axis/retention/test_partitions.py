@@ -10,11 +10,11 @@ from axis.retention.months import Month
 from axis.retention.policy import Policy
 from axis.retention.purge import purge_month
 from axis.storage import database, migrator
-from axis.storage.database import Pool
+from axis.storage.database import Connection, Pool
 from tests.support.retention_data import add_agencies, add_message, body_of, utc
 
 
-async def _in_pieces(connection: asyncpg.Connection, message_id: str, *pieces: bytes) -> None:
+async def _in_pieces(connection: Connection, message_id: str, *pieces: bytes) -> None:
     """Moves a body into message_bodies, in pieces (as large bodies are stored)."""
     await connection.execute("UPDATE messages SET body = NULL WHERE id = $1", message_id)
     await connection.executemany(
@@ -23,7 +23,7 @@ async def _in_pieces(connection: asyncpg.Connection, message_id: str, *pieces: b
     )
 
 
-async def _partition_of(connection: asyncpg.Connection, message_id: str) -> str:
+async def _partition_of(connection: Connection, message_id: str) -> str:
     return str(
         await connection.fetchval(
             "SELECT tableoid::regclass::text FROM message_bodies WHERE message_id = $1 LIMIT 1",

@@ -58,7 +58,7 @@ async def test_the_task_runs_on_one_node_once_a_day(pool: Pool) -> None:
     try:
 
         async def ran() -> bool:
-            return await pool.fetchval("SELECT holder FROM retention_state") == "node-a"
+            return bool(await pool.fetchval("SELECT holder FROM retention_state") == "node-a")
 
         await eventually(ran, what="the first node's run")
     finally:
