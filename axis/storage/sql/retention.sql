@@ -43,13 +43,6 @@ WITH RECURSIVE covered (id) AS (
 )
 SELECT id FROM covered
 
--- name: retention_month_open_work
--- Messages of the month (by id range) whose deliveries have not all ended.
-SELECT count(DISTINCT d.message_id)::bigint
-FROM deliveries d
-WHERE d.message_id >= $1 AND d.message_id < $2
-  AND d.transport_state NOT IN ('acked', 'dead', 'discarded')
-
 -- name: retention_month_manifest
 -- One manifest row per message of the month, with its deliveries and the
 -- statuses it received, and its body from wherever it is stored (the pieces
