@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
+import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -66,6 +68,8 @@ class Settings:
     retention_metadata_days_status: int = 3653
     retention_overrides: tuple[RetentionOverride, ...] = ()
     archive_dir: Path | None = None
+    # This axis's name among its peers (AXIS_NAME); the default is the host name.
+    name: str = field(default_factory=socket.gethostname)
 
     def __post_init__(self) -> None:
         # Settings that only make sense together are refused together, at start-up.
@@ -166,6 +170,18 @@ def _addresses(text: str) -> tuple[str, ...]:
         except ValueError:
             raise ValueError(f"must be IP addresses separated by commas, not {value!r}") from None
     return values
+
+
+_AXIS_NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def _axis_name(text: str) -> str:
+    # It travels in X-Axis-Path, comma-separated, and is a peer's name on
+    # the far side: the same characters as a peer name, no commas.
+    value = text.strip()
+    if not _AXIS_NAME.match(value):
+        raise ValueError("must be 1 to 64 letters, digits, '.', '_' or '-'")
+    return value
 
 
 def _path_prefix(text: str) -> str:
@@ -299,6 +315,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
         Path,
         "folder the daily retention task writes monthly archive bundles to before it purges "
         "(unset: the task never purges)",
+    ),
+    SettingSpec(
+        "name",
+        _axis_name,
+        "this axis's name among its peers (X-Axis-Origin, X-Axis-Path); default: the host name",
     ),
 )
 

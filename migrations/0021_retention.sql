@@ -81,17 +81,19 @@ END
 $$;
 
 -- The retention work is audited: holds placed and lifted, bundles exported,
--- months purged and restored. The action list is the CHECK of 0011 plus
+-- months purged and restored. The action list is the CHECK of 0019 plus
 -- these; re-adding it validated reads audit_log once under the table's lock
 -- (a migration is one transaction, so it cannot validate separately):
 -- benchmarks/retention.py measures the writes blocked meanwhile.
 ALTER TABLE audit_log DROP CONSTRAINT audit_log_action_check;
 ALTER TABLE audit_log ADD CONSTRAINT audit_log_action_check CHECK (action IN (
     'message.accept', 'message.refuse', 'message.deliver', 'message.ack',
+    'message.relay',
     'delivery.dead', 'delivery.retry', 'delivery.discard',
     'agency.add', 'agency.suspend', 'agency.resume', 'agency.cert_add',
     'trust.anchor_add', 'trust.intermediate_add', 'trust.crl_add',
     'user.add', 'user.sign_in', 'user.sign_in_failed', 'user.locked', 'user.sign_out',
+    'peer.add', 'peer.remove', 'peer.set_secret', 'peer.sync',
     'retention.hold', 'retention.hold_lift', 'retention.export', 'retention.purge',
     'retention.restore'
 ));

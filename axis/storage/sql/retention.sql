@@ -219,5 +219,6 @@ SELECT min(id) FROM (
 SELECT s.body_bytes_held, s.next_purge_at, s.next_purge_month, s.last_run_at,
        (SELECT count(*) FROM legal_holds WHERE lifted_at IS NULL)::bigint AS held_documents,
        (SELECT min(created_at) FROM deliveries
-        WHERE transport_state IN ('queued', 'delivered', 'retrying')) AS oldest_unsettled_at
+        WHERE transport_state IN ('queued', 'relayed', 'delivered', 'retrying'))
+           AS oldest_unsettled_at
 FROM retention_state s
