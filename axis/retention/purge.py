@@ -183,11 +183,33 @@ async def _drop_partition_if_whole(pool: Pool, decided: Plan) -> int | None:
     if name is None:
         return None
     async with pool.acquire() as connection, connection.transaction():
+        if await _held_now(connection):
+            return None  # a hold came meanwhile: the batches keep what it covers
         size = await connection.fetchval(
             sql.query("retention_month_piece_bytes"), month.low_id, month.high_id
         )
         await connection.execute(sql.query("retention_drop_body_partition"), name)
     return int(size)
+
+
+async def _held_now(connection: Connection) -> frozenset[str]:
+    """The held set, with new holds kept out until this transaction ends: a hold
+    placed after the purge was planned still keeps its bodies."""
+    await connection.execute(sql.query("retention_lock_holds"))
+    return await holds.held_messages(connection)
+
+
+async def _remove(pool: Pool, ids: tuple[str, ...]) -> tuple[int, int, int]:
+    """Removes the bodies of ``ids`` in batches; (removed, bytes, kept by a new hold)."""
+    removed = size = kept = 0
+    for start in range(0, len(ids), BATCH):
+        async with pool.acquire() as connection, connection.transaction():
+            held = await _held_now(connection)
+            batch = [i for i in ids[start : start + BATCH] if i not in held]
+            kept += min(BATCH, len(ids) - start) - len(batch)
+            size += int(await connection.fetchval(sql.query("retention_remove_bodies"), batch))
+            removed += len(batch)
+    return removed, size, kept
 
 
 async def _carry_out(
@@ -205,14 +227,12 @@ async def _carry_out(
         sql.query("retention_start_purge"), str(decided.month), bundle_id, now
     )
     dropped = await _drop_partition_if_whole(pool, decided)
-    removed = dropped or 0
-    for start in range(0, len(decided.purge), BATCH):
-        batch = list(decided.purge[start : start + BATCH])
-        removed += int(await pool.fetchval(sql.query("retention_remove_bodies"), batch))
+    removed, size, newly_held = await _remove(pool, decided.purge)
     result = Purged(
-        str(decided.month), len(decided.purge), removed,
+        str(decided.month), removed, size + (dropped or 0),
         None if verified is None else verified.path.name,
-        len(decided.held), len(decided.unsettled), len(decided.not_due), dropped is not None,
+        len(decided.held) + newly_held, len(decided.unsettled), len(decided.not_due),
+        dropped is not None,
     )  # fmt: skip
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute(

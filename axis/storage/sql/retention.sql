@@ -119,6 +119,11 @@ UPDATE retention_purges
 SET bodies = $2, body_bytes = $3, kept_held = $4, kept_unsettled = $5
 WHERE id = $1
 
+-- name: retention_lock_holds
+-- Placing a hold waits while a purge batch decides and removes: no hold can
+-- slip in between the check and the removal.
+LOCK TABLE legal_holds IN SHARE MODE
+
 -- name: retention_remove_bodies
 -- The bodies of these messages, from both places a body may be stored.
 WITH pieces AS (

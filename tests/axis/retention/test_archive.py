@@ -263,3 +263,17 @@ async def test_holds_unsettled_and_not_yet_due_bodies_stay(
         for kept in (held, revocation, answer, open_one, late):
             assert await body_of(connection, kept) is not None
         assert await body_of(connection, free) is None
+
+
+async def test_a_hold_placed_after_the_purge_was_planned_still_keeps_its_body(
+    pool: Pool, january: list[str]
+) -> None:
+    from axis.retention.purge import _carry_out, plan_month
+
+    decided = await plan_month(pool, JANUARY, Policy(), LATER)
+    assert len(decided.purge) == 3
+    await holds.place(pool, january[1], "Late inquiry", "op", LATER)
+    purged = await _carry_out(pool, decided, None, None, now=LATER, actor="op")
+    assert (purged.bodies, purged.kept_held) == (2, 1)
+    async with pool.acquire() as connection:
+        assert await body_of(connection, january[1]) == b"<b>15</b>"
