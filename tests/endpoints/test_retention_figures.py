@@ -46,3 +46,37 @@ async def test_metrics_and_dashboard_show_retention(pages: Pages) -> None:
     assert 'id="retention"' in html
     assert f"{report.body_bytes_held:,}" in html
     assert '<td data-figure="held-documents">1</td>' in html
+
+
+async def test_the_clerks_pages_and_statistics_work_after_a_purge(pages: Pages) -> None:
+    from datetime import timedelta
+
+    from axis.retention.months import Month
+    from axis.retention.purge import purge_month
+    from axis.stats.refresh import refresh_with
+    from tests.support.ui_pages import CLERK
+
+    message_id = await pages.send_document("V/v đã xoá nội dung")
+    pool = pages.broker.pool
+    await pool.execute(
+        "UPDATE deliveries SET transport_state = 'acked', acked_at = now() WHERE message_id = $1",
+        message_id,
+    )
+    month = Month.of_message(message_id)
+    assert month is not None
+    later = month.ends_at + timedelta(days=120)
+    purged = await purge_month(
+        pool, month, Policy(), now=later, actor="op", bundle_path=None, without_archive=True
+    )
+    assert purged.bodies >= 1
+    assert await refresh_with(pool, pages.broker.runtime.settings) is not None
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        await sign_in(http, pages.base_url, CLERK)
+        for path in ("/ui/sent", f"/ui/documents/{message_id}"):
+            async with http.get(pages.base_url + path) as page:
+                assert page.status == 200, path
+                assert "V/v đã xoá nội dung" in await page.text()
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        await sign_in(http, pages.base_url, OPERATOR)
+        async with http.get(pages.base_url + "/ui/ops/stats") as page:
+            assert page.status == 200
