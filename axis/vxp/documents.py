@@ -18,7 +18,7 @@ import asyncpg
 
 from axis.boundary import MESSAGE_ID, ORGAN_ID, InputRefused, read_json
 from axis.delivery.pull.inbox import MessageNotFound
-from axis.delivery.pull.service import PullDelivery
+from axis.delivery.pull.service import MessagePurged, PullDelivery
 from axis.intake.refusals import MalformedMessage, Refusal
 from axis.intake.service import Intake
 from axis.storage import sql
@@ -199,6 +199,15 @@ class FileAnswer:
 
 async def read(pull: PullDelivery, caller: Caller) -> StoredBody | None:
     """The exact bytes for the sender or a recipient (the native fetch: it marks delivery)."""
+    try:
+        return await read_or_purged(pull, caller)
+    except MessagePurged:
+        # downloadEdoc can say only "nothing" (an empty body); getEdoc says why.
+        return None
+
+
+async def read_or_purged(pull: PullDelivery, caller: Caller) -> StoredBody | None:
+    """As :func:`read`, but a purged body raises :class:`MessagePurged`."""
     message_id = _document_id(caller)
     if not message_id:
         return None
@@ -218,7 +227,11 @@ async def download(pull: PullDelivery, caller: Caller) -> bytes | FileAnswer:
 
 async def get(pull: PullDelivery, caller: Caller) -> wire.Answer | FileAnswer:
     """getEdoc: the file as base64 in ``data``; a large one is streamed into that field."""
-    stored = await read(pull, caller)
+    try:
+        stored = await read_or_purged(pull, caller)
+    except MessagePurged as purged:
+        # The native 410 message.purged, in the SDK's FAIL shape.
+        return wire.failure(wire.GONE, purged.message, data="")
     if stored is None:
         return wire.failure(wire.NOT_FOUND, "No such document for this agency.", data="")
     if stored.whole:

@@ -31,12 +31,43 @@ from axis.delivery.pull.events import (
 )
 from axis.delivery.pull.inbox import InboxPage, MessageNotFound
 from axis.delivery.pull.waiters import InboxWaiters
+from axis.errors import AxisError
+from axis.retention.months import Month
 from axis.storage import bodies, sql
 from axis.storage.database import Pool
 from axis.storage.group_commit import GroupCommitter
 from axis.vocabulary import DeliveryMode, MessageKind, TransportState
 
 AckResult = Literal["done", "fail"]
+
+
+class MessagePurged(AxisError):
+    """The message's body was purged after its retention period; its record stays."""
+
+    code = "message.purged"
+
+    def __init__(
+        self,
+        message_id: str,
+        purged_at: datetime | None,
+        archived_at: datetime | None,
+        bundle: str | None,
+    ) -> None:
+        when = "" if purged_at is None else f" on {purged_at.isoformat()}"
+        if bundle is None:
+            where = "it was purged without an archive bundle"
+        else:
+            archived = "" if archived_at is None else f" on {archived_at.isoformat()}"
+            where = f"it was archived{archived} in the bundle {bundle}"
+        super().__init__(
+            f"The body of message {message_id} was purged{when} after its retention period; "
+            f"{where}. Its tracking and statuses are still on record."
+        )
+        self.problem_fields: dict[str, Any] = {
+            "purged_at": None if purged_at is None else purged_at.isoformat(),
+            "archived_at": None if archived_at is None else archived_at.isoformat(),
+            "bundle": bundle,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +139,18 @@ class PullDelivery:
             and row["transport_state"] == TransportState.QUEUED
         ):
             await self._fetches.submit(DeliveryEvent(Transition.DELIVER, message_id, organ_id))
+        if row["first"] is None:
+            await self._purged(message_id)
         return bodies.StoredBody(message_id, row["size"], bytes(row["first"]))
+
+    async def _purged(self, message_id: str) -> None:
+        """A body gone by retention (axis.retention.purge): 410, naming the purge's bundle."""
+        purge = await self._pool.fetchrow(
+            sql.query("retention_purge_for_message"), str(Month.of_message(message_id))
+        )
+        if purge is None:
+            raise MessagePurged(message_id, None, None, None)
+        raise MessagePurged(message_id, purge["purged_at"], purge["archived_at"], purge["bundle"])
 
     async def confirm(self, message_id: str, organ_id: str) -> None:
         """The recipient says it has the message (not finished with it): delivered, any road."""
