@@ -109,6 +109,7 @@ PROBLEMS: Mapping[type[AxisError], HTTPStatus] = {
     MessagePurged: HTTPStatus.GONE,
     dead_letters.DeliveryNotFound: HTTPStatus.NOT_FOUND,
     dead_letters.DeliveryNotDead: HTTPStatus.CONFLICT,
+    dead_letters.DeliveryBodyPurged: HTTPStatus.CONFLICT,
     DatabaseUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 

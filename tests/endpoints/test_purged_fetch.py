@@ -76,6 +76,7 @@ async def test_a_purged_body_answers_410_with_its_bundle(
     assert agency is not None
     caller = Caller(agency, {"docid": message_id})
     vxp_answer = await documents.get(api.broker.runtime.pull, caller)
+    assert isinstance(vxp_answer, wire.Answer)  # a purged body is a failure, never a file
     assert vxp_answer.error_code == wire.GONE and exported.path.name in vxp_answer.description
     assert vxp_answer.extra == {"data": ""}
     assert await documents.read(api.broker.runtime.pull, caller) is None  # downloadEdoc: empty

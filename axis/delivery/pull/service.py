@@ -41,6 +41,16 @@ from axis.vocabulary import DeliveryMode, MessageKind, TransportState
 AckResult = Literal["done", "fail"]
 
 
+async def purged(pool: Pool, message_id: str) -> MessagePurged:
+    """The error for a body gone by retention (axis.retention.purge), naming its bundle."""
+    purge = await pool.fetchrow(
+        sql.query("retention_purge_for_message"), str(Month.of_message(message_id))
+    )
+    if purge is None:
+        return MessagePurged(message_id, None, None, None)
+    return MessagePurged(message_id, purge["purged_at"], purge["archived_at"], purge["bundle"])
+
+
 class MessagePurged(AxisError):
     """The message's body was purged after its retention period; its record stays."""
 
@@ -140,17 +150,8 @@ class PullDelivery:
         ):
             await self._fetches.submit(DeliveryEvent(Transition.DELIVER, message_id, organ_id))
         if row["first"] is None:
-            await self._purged(message_id)
+            raise await purged(self._pool, message_id)
         return bodies.StoredBody(message_id, row["size"], bytes(row["first"]))
-
-    async def _purged(self, message_id: str) -> None:
-        """A body gone by retention (axis.retention.purge): 410, naming the purge's bundle."""
-        purge = await self._pool.fetchrow(
-            sql.query("retention_purge_for_message"), str(Month.of_message(message_id))
-        )
-        if purge is None:
-            raise MessagePurged(message_id, None, None, None)
-        raise MessagePurged(message_id, purge["purged_at"], purge["archived_at"], purge["bundle"])
 
     async def confirm(self, message_id: str, organ_id: str) -> None:
         """The recipient says it has the message (not finished with it): delivered, any road."""

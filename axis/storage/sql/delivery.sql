@@ -170,8 +170,12 @@ ORDER BY d.id
 LIMIT $3
 
 -- name: delivery_lock
-SELECT id, message_id, recipient_id, transport_state, attempts
-FROM deliveries WHERE id = $1 FOR UPDATE
+-- has_body: false once retention purged the message's body (nothing to send).
+SELECT d.id, d.message_id, d.recipient_id, d.transport_state, d.attempts,
+       EXISTS (SELECT 1 FROM message_bodies b WHERE b.message_id = d.message_id AND b.part = 0)
+       OR EXISTS (SELECT 1 FROM messages m WHERE m.id = d.message_id AND m.body IS NOT NULL)
+       AS has_body
+FROM deliveries d WHERE d.id = $1 FOR UPDATE OF d
 
 -- name: delivery_requeue
 -- An operator's retry: attempts are kept; the retry budget starts again now.
