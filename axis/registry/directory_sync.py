@@ -63,8 +63,9 @@ class DirectorySource(Protocol):
 class NativeDirectory:
     """A native peer's ``GET /api/v1/agencies``, all pages, with the bearer it issued us."""
 
-    def __init__(self, *, timeout: float = 30.0) -> None:
+    def __init__(self, *, timeout: float = 30.0, page_size: int = PAGE_SIZE) -> None:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._page_size = page_size
 
     async def entries(self, peer: Peer) -> list[DirectoryEntry]:
         if peer.outbound_secret is None:
@@ -77,7 +78,7 @@ class NativeDirectory:
         cursor: str | None = None
         async with aiohttp.ClientSession(timeout=self._timeout, headers=headers) as session:
             while True:
-                page = await _page(session, url, peer.name, cursor)
+                page = await _page(session, url, peer.name, cursor, self._page_size)
                 found.extend(_entries(page, peer.name))
                 cursor = page.get("next_cursor")
                 if not cursor:
@@ -89,9 +90,9 @@ class NativeDirectory:
 
 
 async def _page(
-    session: aiohttp.ClientSession, url: str, peer_name: str, cursor: str | None
+    session: aiohttp.ClientSession, url: str, peer_name: str, cursor: str | None, size: int
 ) -> dict[str, Any]:
-    params = {"limit": str(PAGE_SIZE)} | ({"cursor": cursor} if cursor else {})
+    params = {"limit": str(size)} | ({"cursor": cursor} if cursor else {})
     try:
         async with session.get(url, params=params) as response:
             if response.status != 200:
