@@ -185,7 +185,9 @@ class Peers:
     ) -> tuple[Peer, str]:
         """Registers a peer; returns it and the secret it must present here (shown once)."""
         check_peer_name(name)
-        check_endpoint(url)
+        # Paths are joined to it (/api/v1/relay), and the push road keys its
+        # circuit breaker on it: one spelling, without a trailing slash.
+        url = check_endpoint(url).rstrip("/")
         parsed = parse_patterns(patterns)
         chosen = _check_protocol(protocol, system_id)
         secret = new_agency_secret()
