@@ -35,9 +35,10 @@ async def scrape(request: web.Request) -> web.Response:
     pool = request.app[RUNTIME].pool
     backlog = await dashboard.backlog(pool)
     transitions = await dashboard.transition_figures(pool)
+    retention = await dashboard.retention_figure(pool)
     peers = await dashboard.peer_figures(pool)
     return web.Response(
-        body=metrics.exposition(backlog, transitions, peers),
+        body=metrics.exposition(backlog, transitions, retention, peers),
         headers={"Content-Type": metrics.CONTENT_TYPE},
     )
 

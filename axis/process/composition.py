@@ -29,8 +29,11 @@ from aiohttp import web
 from axis.audit.sealer import AuditSealer
 from axis.delivery.push.worker import DeliveryWorker
 from axis.fleet import nodes
+from axis.intake.sealing import seal_key_for
 from axis.registry.directory_sync import DirectorySource, DirectorySyncer, default_sources
 from axis.registry.peers import PeerProtocol
+from axis.retention.policy import Policy
+from axis.retention.task import Archiving, RetentionTask
 from axis.runtime import Runtime
 from axis.settings import Settings
 from axis.stats.refresh import StatsRefresher
@@ -67,6 +70,7 @@ class BackgroundWork:
     delivery_worker: DeliveryWorker
     stats_refresher: StatsRefresher
     audit_sealer: AuditSealer
+    retention: RetentionTask
     directory_syncer: DirectorySyncer
 
 
@@ -77,7 +81,8 @@ def directory_sources(settings: Settings) -> dict[PeerProtocol, DirectorySource]
 
 @contextlib.asynccontextmanager
 async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
-    """Runs the push worker, statistics refresher, audit sealer and directory sync meanwhile.
+    """Runs the push worker, statistics refresher, audit sealer, retention task and
+    directory sync while the block runs.
 
     On exit the sealer gives up its lease (another node takes it over), the
     refresher stops, then the worker stops claiming, lets pushes
@@ -99,13 +104,29 @@ async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
         sealer = AuditSealer(runtime.pool, holder=node.node_id)
         await sealer.start()
         running.push_async_callback(sealer.stop)
+        # The daily retention run, under a lease of the same kind as the sealer's.
+        retention = RetentionTask(
+            runtime.pool,
+            Policy.from_settings(runtime.settings),
+            _archiving(runtime.settings),
+            holder=node.node_id,
+        )
+        await retention.start()
+        running.push_async_callback(retention.stop)
         # Peers' directories are copied by one node of the fleet at a time, too.
         syncer = DirectorySyncer(
             runtime.pool, runtime.peers, runtime.settings, directory_sources(runtime.settings)
         )
         await syncer.start()
         running.push_async_callback(syncer.stop)
-        yield BackgroundWork(worker, refresher, sealer, syncer)
+        yield BackgroundWork(worker, refresher, sealer, retention, syncer)
+
+
+def _archiving(settings: Settings) -> Archiving | None:
+    """Bundles go to AXIS_ARCHIVE_DIR, signed with the seal key; unset: never purged."""
+    if settings.archive_dir is None:
+        return None
+    return Archiving(settings.archive_dir, lambda: seal_key_for(settings))
 
 
 def web_application(runtime: Runtime, role: Role) -> web.Application:

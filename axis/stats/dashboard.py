@@ -16,6 +16,8 @@ from axis.delivery import dead_letters
 from axis.fleet import nodes
 from axis.registry import transition
 from axis.registry.transition import TransitionAgency
+from axis.retention import figures as retention_figures
+from axis.retention.figures import RetentionFigures
 from axis.storage import sql
 from axis.storage.database import Pool
 
@@ -53,6 +55,8 @@ class Dashboard:
     nodes: list[nodes.NodeView] = field(default_factory=list)
     # Peer axes: backlog, failures, circuit and last directory sync of each.
     peers: list[PeerHealth] = field(default_factory=list)
+    # Bytes of bodies held, the oldest unsettled message, the next purge, held documents.
+    retention: RetentionFigures | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +153,21 @@ async def transition_figures(pool: Pool) -> list[metrics.TransitionFigure]:
     ]
 
 
+def _timestamp(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+async def retention_figure(pool: Pool) -> metrics.RetentionFigure:
+    """What /metrics shows of retention."""
+    figures = await retention_figures.load(pool)
+    return metrics.RetentionFigure(
+        figures.body_bytes_held,
+        _timestamp(figures.oldest_unsettled_at),
+        _timestamp(figures.next_purge_at),
+        figures.held_documents,
+    )
+
+
 async def load(pool: Pool) -> Dashboard:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     minutes = [now - timedelta(minutes=59 - index) for index in range(60)]
@@ -176,6 +195,7 @@ async def load(pool: Pool) -> Dashboard:
         sha1_agencies=[dict(row) for row in sha1],
         expiring_certificates=[dict(row) for row in expiring],
         transitions=await transition.transition_agencies(pool),
+        retention=await retention_figures.load(pool),
     )
     board.nodes.extend(await nodes.list_nodes(pool))
     board.peers.extend(await peer_health(pool))
