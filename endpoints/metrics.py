@@ -36,8 +36,9 @@ async def scrape(request: web.Request) -> web.Response:
     backlog = await dashboard.backlog(pool)
     transitions = await dashboard.transition_figures(pool)
     retention = await dashboard.retention_figure(pool)
+    peers = await dashboard.peer_figures(pool)
     return web.Response(
-        body=metrics.exposition(backlog, transitions, retention),
+        body=metrics.exposition(backlog, transitions, retention, peers),
         headers={"Content-Type": metrics.CONTENT_TYPE},
     )
 

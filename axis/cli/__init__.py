@@ -25,6 +25,7 @@ from axis.cli import (
     envelope_seal,
     envelope_signing,
     holds,
+    peer,
     pki,
     server,
     stats,
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     archive.register(commands)
     holds.register(commands)
     trust.register(commands)
+    peer.register(commands)
     deliveries.register(commands)
     stats.register(commands)
     pki.register(commands)

@@ -30,6 +30,8 @@ from axis.audit.sealer import AuditSealer
 from axis.delivery.push.worker import DeliveryWorker
 from axis.fleet import nodes
 from axis.intake.sealing import seal_key_for
+from axis.registry.directory_sync import DirectorySource, DirectorySyncer, default_sources
+from axis.registry.peers import PeerProtocol
 from axis.retention.policy import Policy
 from axis.retention.task import Archiving, RetentionTask
 from axis.runtime import Runtime
@@ -69,12 +71,18 @@ class BackgroundWork:
     stats_refresher: StatsRefresher
     audit_sealer: AuditSealer
     retention: RetentionTask
+    directory_syncer: DirectorySyncer
+
+
+def directory_sources(settings: Settings) -> dict[PeerProtocol, DirectorySource]:
+    """Where each kind of peer's directory is read from (the VXP surface adds its own)."""
+    return default_sources(settings)
 
 
 @contextlib.asynccontextmanager
 async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
-    """Runs the push worker, statistics refresher, audit sealer and retention task
-    while the block runs.
+    """Runs the push worker, statistics refresher, audit sealer, retention task and
+    directory sync while the block runs.
 
     On exit the sealer gives up its lease (another node takes it over), the
     refresher stops, then the worker stops claiming, lets pushes
@@ -105,7 +113,13 @@ async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
         )
         await retention.start()
         running.push_async_callback(retention.stop)
-        yield BackgroundWork(worker, refresher, sealer, retention)
+        # Peers' directories are copied by one node of the fleet at a time, too.
+        syncer = DirectorySyncer(
+            runtime.pool, runtime.peers, runtime.settings, directory_sources(runtime.settings)
+        )
+        await syncer.start()
+        running.push_async_callback(syncer.stop)
+        yield BackgroundWork(worker, refresher, sealer, retention, syncer)
 
 
 def _archiving(settings: Settings) -> Archiving | None:
