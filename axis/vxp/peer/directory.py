@@ -1,0 +1,60 @@
+"""A VXP peer's directory: ``getAgenciesList`` as rows of ``peer_directory``.
+
+The platform lists every agency it serves (``code``, ``name``, ``pid``); each
+becomes a remote agency served by the peer itself (a VXP platform says
+nothing of axes behind it). Items without a code, or whose code is not an
+OrganId this axis could route, are left out rather than failing the sync.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from axis.vxp.peer.client import VxpUnreachable
+from axis.vxp.peer.transport import VxpPeer, client_for
+
+logger = logging.getLogger(__name__)
+
+# OrganIds as the boundary knows them: dot-separated segments, at most 64 characters.
+_ORGAN_ID = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteAgency:
+    organ_id: str
+    name: str
+    parent_id: str | None
+    served_by: str
+
+
+def remote_agencies(peer_name: str, items: list[dict[str, Any]]) -> list[RemoteAgency]:
+    agencies: dict[str, RemoteAgency] = {}
+    for item in items:
+        code = str(item.get("code") or item.get("id") or "").strip()
+        if len(code) > 64 or not _ORGAN_ID.match(code):
+            continue
+        parent = str(item.get("pid") or "").strip() or None
+        agencies[code] = RemoteAgency(code, str(item.get("name") or code), parent, peer_name)
+    return list(agencies.values())
+
+
+class VxpDirectorySource:
+    """The ``DirectorySource`` of ``protocol = 'vxp'`` peers."""
+
+    def __init__(self, *, timeout: float = 60.0) -> None:
+        self._timeout = timeout
+
+    async def fetch(self, peer: VxpPeer) -> list[RemoteAgency]:
+        async with aiohttp.ClientSession() as session:
+            client = client_for(session, peer, self._timeout)
+            if client is None:
+                raise VxpUnreachable(f"peer {peer.name} has no VXP system id or secret yet")
+            items = await client.agencies()
+        agencies = remote_agencies(peer.name, items)
+        logger.info("vxp directory read", extra={"peer": peer.name, "agencies": len(agencies)})
+        return agencies
