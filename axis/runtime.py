@@ -14,6 +14,8 @@ from axis.expiring_cache import ExpiringCache
 from axis.intake.service import Intake
 from axis.registry import allowances
 from axis.registry.agencies import Agency, Registry
+from axis.registry.peer_cache import PeerCache
+from axis.registry.peers import Peers
 from axis.registry.secret_box import SecretBox, secret_box_for
 from axis.registry.trust_cache import TrustCache
 from axis.settings import Settings
@@ -43,6 +45,10 @@ class Runtime:
     rate_counts: FleetCounters
     # "all" -> OrganId -> requests per minute of the agencies with their own.
     allowances: ExpiringCache[str, dict[str, int]]
+    # Peer axes (issue 16): the registry, and the per-process snapshot of
+    # peers and routes that intake and the relay endpoint ask.
+    peers: Peers
+    peer_cache: PeerCache
     worker_index: int = 0
 
     async def close(self) -> None:
@@ -56,6 +62,7 @@ def open_runtime(settings: Settings, pool: Pool, worker_index: int = 0) -> Runti
     registry = Registry(pool, secret_box)
     trust = TrustCache(pool)
     intake = Intake(settings, pool, registry, trust)
+    peers = Peers(pool, secret_box)
     return Runtime(
         settings=settings,
         pool=pool,
@@ -69,5 +76,7 @@ def open_runtime(settings: Settings, pool: Pool, worker_index: int = 0) -> Runti
         pull=PullDelivery(pool),
         rate_counts=FleetCounters(pool),
         allowances=ExpiringCache(lambda _: allowances.all_allowances(pool), ttl=ALLOWANCES_TTL),
+        peers=peers,
+        peer_cache=PeerCache(peers),
         worker_index=worker_index,
     )
