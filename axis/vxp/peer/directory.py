@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
+from axis.registry.peers import DirectoryEntry, Peer
 from axis.vxp.peer.client import VxpUnreachable
-from axis.vxp.peer.transport import VxpPeer, client_for
+from axis.vxp.peer.transport import client_for
 
 logger = logging.getLogger(__name__)
 
@@ -24,22 +24,14 @@ logger = logging.getLogger(__name__)
 _ORGAN_ID = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 
 
-@dataclass(frozen=True, slots=True)
-class RemoteAgency:
-    organ_id: str
-    name: str
-    parent_id: str | None
-    served_by: str
-
-
-def remote_agencies(peer_name: str, items: list[dict[str, Any]]) -> list[RemoteAgency]:
-    agencies: dict[str, RemoteAgency] = {}
+def remote_agencies(peer_name: str, items: list[dict[str, Any]]) -> list[DirectoryEntry]:
+    agencies: dict[str, DirectoryEntry] = {}
     for item in items:
         code = str(item.get("code") or item.get("id") or "").strip()
         if len(code) > 64 or not _ORGAN_ID.match(code):
             continue
         parent = str(item.get("pid") or "").strip() or None
-        agencies[code] = RemoteAgency(code, str(item.get("name") or code), parent, peer_name)
+        agencies[code] = DirectoryEntry(code, str(item.get("name") or code), parent, peer_name)
     return list(agencies.values())
 
 
@@ -49,7 +41,7 @@ class VxpDirectorySource:
     def __init__(self, *, timeout: float = 60.0) -> None:
         self._timeout = timeout
 
-    async def fetch(self, peer: VxpPeer) -> list[RemoteAgency]:
+    async def fetch(self, peer: Peer) -> list[DirectoryEntry]:
         async with aiohttp.ClientSession() as session:
             client = client_for(session, peer, self._timeout)
             if client is None:

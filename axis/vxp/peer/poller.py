@@ -31,23 +31,18 @@ from typing import Protocol
 import aiohttp
 
 from axis.errors import AxisError, DatabaseUnavailable
+from axis.registry.peers import Peer, PeerProtocol
 from axis.tasks import cancel_and_wait
 from axis.vocabulary import MessageKind
 from axis.vxp.documents import routed_to
 from axis.vxp.peer.client import VxpClient, VxpFailed, VxpUnreachable
-from axis.vxp.peer.transport import VxpPeer, client_for
+from axis.vxp.peer.transport import client_for
 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0
 # updateStatus values of the SDK's example: committed here, or refused here.
 DONE, FAIL = "done", "fail"
-VXP = "vxp"
-
-
-class PolledPeer(VxpPeer, Protocol):
-    @property
-    def protocol(self) -> str: ...
 
 
 class AcceptHop(Protocol):
@@ -55,7 +50,7 @@ class AcceptHop(Protocol):
 
     def __call__(
         self,
-        peer: PolledPeer,
+        peer: Peer,
         origin: str,
         origin_message_id: str,
         recipients: tuple[str, ...],
@@ -75,7 +70,7 @@ class VxpPoller:
 
     def __init__(
         self,
-        peers: Callable[[], Awaitable[Sequence[PolledPeer]]],
+        peers: Callable[[], Awaitable[Sequence[Peer]]],
         accept: AcceptHop,
         *,
         leading: Callable[[], bool] = lambda: True,
@@ -120,7 +115,7 @@ class VxpPoller:
             self._session = aiohttp.ClientSession()
         taken = 0
         for peer in await self._peers():
-            if peer.protocol != VXP:
+            if peer.protocol is not PeerProtocol.VXP:
                 continue
             client = client_for(self._session, peer, self._timeout)
             if client is None:
@@ -128,14 +123,14 @@ class VxpPoller:
             try:
                 for message_type in (MessageKind.DOCUMENT, MessageKind.STATUS):
                     taken += await self._take(peer, client, message_type)
-            except (VxpUnreachable, VxpFailed) as error:
-                # One peer down does not hold up the others.
+            except (VxpUnreachable, VxpFailed, DatabaseUnavailable) as error:
+                # One peer down does not hold up the others; nothing unconfirmed is lost.
                 logger.warning(
                     "vxp peer poll failed", extra={"peer": peer.name, "error": str(error)}
                 )
         return taken
 
-    async def _take(self, peer: PolledPeer, client: VxpClient, message_type: str) -> int:
+    async def _take(self, peer: Peer, client: VxpClient, message_type: str) -> int:
         taken = 0
         for item in await client.received(message_type):
             body = await client.get_edoc(item.doc_id)

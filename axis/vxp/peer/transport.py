@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 
+from axis.registry.peers import Peer
 from axis.vocabulary import MessageKind
 from axis.vxp.peer.client import Reply, VxpClient, VxpUnreachable
 from axis.vxp.peer.hop import Hop, HopOutcome
@@ -37,20 +38,7 @@ _REFUSAL_CODE = re.compile(r"^([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+): (.*)$", re.DOT
 _RETRIED_CODES = frozenset({"408", "429"})
 
 
-class VxpPeer(Protocol):
-    """What the VXP side needs of a peer (``axis.registry.peers.Peer`` is one)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def url(self) -> str: ...
-    @property
-    def system_id(self) -> str | None: ...
-    @property
-    def outbound_secret(self) -> str | None: ...
-
-
-def client_for(session: aiohttp.ClientSession, peer: VxpPeer, timeout: float) -> VxpClient | None:
+def client_for(session: aiohttp.ClientSession, peer: Peer, timeout: float) -> VxpClient | None:
     """The peer's client, or None while its system id or secret is not set."""
     if not peer.system_id or not peer.outbound_secret:
         return None
