@@ -22,12 +22,13 @@ import asyncpg
 import pytest
 
 from axis.registry.agencies import AgencyCredentials, Registry
-from axis.registry.peers import Peer
+from axis.registry.peers import Peer, PeerProtocol
+from axis.registry.routes import PeerPattern
 from axis.registry.secret_box import secret_box_for
 from axis.settings import Settings
 from axis.storage.database import create_pool
-from tests.support.databases import with_database
 from tests.support.agencies import certificate_pem, trust_test_ca
+from tests.support.databases import with_database
 from tests.support.processes import TEST_SECRET_KEY, ServerProcess, free_port, start_server
 
 NEAR_SYSTEM = "000.00.00.H40"
@@ -147,9 +148,6 @@ async def far(far_database_url: str, far_logs: Path) -> AsyncIterator[FarPlatfor
 
 def vxp_peer(far: FarPlatform, *, secret: str | None = None) -> Peer:
     """The near axis's peer for the far platform, as the registry would load it."""
-    from axis.registry.peers import PeerProtocol
-    from axis.registry.routes import PeerPattern
-
     return Peer(
         name=PEER,
         url=far.vxp_url,
