@@ -209,7 +209,14 @@ class VxpClient:
         url = self._endpoint + "/" + operation
         try:
             async with self._session.post(
-                url, data=body, headers=headers, timeout=self._timeout, allow_redirects=False
+                url,
+                data=body,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+                # Like the SDK's sendEdoc: answers come uncompressed (and the
+                # relay road's session does not decompress).
+                skip_auto_headers=("Accept-Encoding",),
             ) as response:
                 content = await response.read()
                 retry_after = _retry_after(response.headers)

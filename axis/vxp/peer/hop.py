@@ -1,17 +1,20 @@
-"""PROVISIONAL: the outbound hop interface of fed.md, until ``axis.delivery.relay`` lands.
+"""PROVISIONAL: the outbound hop interface of ``axis.delivery.relay.hop`` (fed-road's).
 
-fed-road owns the real one; this file is replaced by an import of it at merge.
+Mirrors fed-road's names so that reconciling is replacing this module's
+imports with ``axis.delivery.relay.hop``; deleted at that merge.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Protocol
+
+from axis.registry.peers import Peer
 
 
 @dataclass(frozen=True, slots=True)
 class Hop:
-    peer: Any
+    peer: Peer
     message_id: str
     origin: str
     origin_message_id: str
@@ -22,22 +25,30 @@ class Hop:
 
 @dataclass(frozen=True, slots=True)
 class HopOutcome:
-    kind: Literal["accepted", "permanent", "retryable"]
-    code: str = ""
-    detail: str = ""
+    accepted: bool
+    code: str | None = None
+    detail: str | None = None
+    error: str | None = None
     retry_after: float | None = None
+    peer_failed: bool = False
 
     @classmethod
-    def accepted(cls) -> HopOutcome:
-        return cls("accepted")
+    def relayed(cls) -> HopOutcome:
+        return cls(accepted=True)
 
     @classmethod
-    def permanent(cls, code: str, detail: str) -> HopOutcome:
-        return cls("permanent", code, detail)
+    def refused(cls, code: str, detail: str) -> HopOutcome:
+        return cls(accepted=False, code=code, detail=detail)
 
     @classmethod
-    def retryable(cls, detail: str, retry_after: float | None = None) -> HopOutcome:
-        return cls("retryable", "", detail, retry_after)
+    def retry(
+        cls, error: str, *, retry_after: float | None = None, peer_failed: bool = True
+    ) -> HopOutcome:
+        return cls(accepted=False, error=error, retry_after=retry_after, peer_failed=peer_failed)
+
+    @property
+    def permanent(self) -> bool:
+        return self.code is not None
 
 
 class HopTransport(Protocol):

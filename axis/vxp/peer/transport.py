@@ -52,15 +52,18 @@ def retried(error_code: str) -> bool:
 def outcome_of(reply: Reply) -> HopOutcome:
     answer = reply.answer
     if answer.ok:
-        return HopOutcome.accepted()
+        return HopOutcome.relayed()
     if retried(answer.error_code):
-        return HopOutcome.retryable(
-            f"VXP {answer.error_code}: {answer.description}", reply.retry_after
+        # 429 is the peer pacing us, not failing: it does not count against its circuit.
+        return HopOutcome.retry(
+            f"VXP {answer.error_code}: {answer.description}",
+            retry_after=reply.retry_after,
+            peer_failed=answer.error_code != "429",
         )
     found = _REFUSAL_CODE.match(answer.description)
     if found is not None:
-        return HopOutcome.permanent(found.group(1), found.group(2))
-    return HopOutcome.permanent(f"vxp.{answer.error_code}", answer.description)
+        return HopOutcome.refused(found.group(1), found.group(2))
+    return HopOutcome.refused(f"vxp.{answer.error_code}", answer.description)
 
 
 def _addressing(body: bytes) -> tuple[str, str] | None:
@@ -77,25 +80,20 @@ def _addressing(body: bytes) -> tuple[str, str] | None:
 class VxpHopTransport:
     """The ``HopTransport`` of ``protocol = 'vxp'`` peers."""
 
-    def __init__(self, *, timeout: float = 30.0) -> None:
-        self._timeout = timeout
-        # Opened on the first hop (inside the running loop), closed by :meth:`close`.
-        self._session: aiohttp.ClientSession | None = None
-
-    async def close(self) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+    def __init__(self, session: aiohttp.ClientSession, time_limit: float) -> None:
+        # The relay road's session and time limit (its ``TransportFactory``).
+        self._session = session
+        self._time_limit = time_limit
 
     async def send(self, hop: Hop) -> HopOutcome:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        client = client_for(self._session, hop.peer, self._timeout)
+        client = client_for(self._session, hop.peer, self._time_limit)
         if client is None:
-            return HopOutcome.retryable(f"peer {hop.peer.name} has no VXP system id or secret yet")
+            return HopOutcome.retry(
+                f"peer {hop.peer.name} has no VXP system id or secret yet", peer_failed=False
+            )
         addressing = _addressing(hop.body)
         if addressing is None:
-            return HopOutcome.permanent("vxp.unreadable", "The envelope could not be read.")
+            return HopOutcome.refused("vxp.unreadable", "The envelope could not be read.")
         message_type, sender = addressing
         try:
             reply = await client.send_edoc(
@@ -103,14 +101,15 @@ class VxpHopTransport:
             )
         except VxpUnreachable as error:
             logger.info("vxp peer unreachable", extra={"peer": hop.peer.name, "error": str(error)})
-            return HopOutcome.retryable(str(error), error.retry_after)
+            return HopOutcome.retry(str(error), retry_after=error.retry_after)
         outcome = outcome_of(reply)
         logger.info(
             "vxp hop sent",
             extra={
                 "peer": hop.peer.name,
                 "message_id": hop.message_id,
-                "outcome": outcome.kind,
+                "accepted": outcome.accepted,
+                "code": outcome.code,
                 "doc_id": reply.answer.extra.get("DocId", ""),
             },
         )

@@ -101,16 +101,18 @@ def test_answers_as_hop_outcomes() -> None:
     def outcome(code: str, description: str, retry_after: float | None = None) -> HopOutcome:
         return outcome_of(Reply(wire.Answer(code, description), retry_after))
 
-    accepted = outcome("0", "Success")
-    assert accepted.kind == "accepted"
-    untrusted = outcome("422", "signature.untrusted: The signer is not trusted.")
-    assert (untrusted.kind, untrusted.code, untrusted.detail) == (
-        "permanent",
-        "signature.untrusted",
-        "The signer is not trusted.",
+    assert outcome("0", "Success") == HopOutcome.relayed()
+    assert outcome("422", "signature.untrusted: The signer is not trusted.") == (
+        HopOutcome.refused("signature.untrusted", "The signer is not trusted.")
     )
-    unauthorised = outcome("401", "The XroadVnpt-hash-header does not match.")
-    assert (unauthorised.kind, unauthorised.code) == ("permanent", "vxp.401")
-    for code in ("408", "429", "500", "503"):
-        retried = outcome(code, "later", 7.0)
-        assert (retried.kind, retried.retry_after) == ("retryable", 7.0)
+    assert outcome("401", "The XroadVnpt-hash-header does not match.") == (
+        HopOutcome.refused("vxp.401", "The XroadVnpt-hash-header does not match.")
+    )
+    for code in ("408", "500", "503"):
+        assert outcome(code, "later", 7.0) == HopOutcome.retry(
+            f"VXP {code}: later", retry_after=7.0
+        )
+    # Pacing, not failing: the peer's circuit stays closed.
+    assert outcome("429", "slow down", 3.0) == HopOutcome.retry(
+        "VXP 429: slow down", retry_after=3.0, peer_failed=False
+    )
