@@ -9,7 +9,6 @@ OrganId this axis could route, are left out rather than failing the sync.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 import aiohttp
@@ -17,18 +16,15 @@ import aiohttp
 from axis.registry.peers import DirectoryEntry, Peer
 from axis.vxp.peer.client import VxpUnreachable
 from axis.vxp.peer.transport import client_for
+from envelope import organ_id as organ_ids
 
 logger = logging.getLogger(__name__)
 
-# OrganIds as the boundary knows them: dot-separated segments, at most 64 characters.
-_ORGAN_ID = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
-
-
-def remote_agencies(peer_name: str, items: list[dict[str, Any]]) -> list[DirectoryEntry]:
+def directory_entries(peer_name: str, items: list[dict[str, Any]]) -> list[DirectoryEntry]:
     agencies: dict[str, DirectoryEntry] = {}
     for item in items:
         code = str(item.get("code") or item.get("id") or "").strip()
-        if len(code) > 64 or not _ORGAN_ID.match(code):
+        if not organ_ids.is_acceptable(code):
             continue
         parent = str(item.get("pid") or "").strip() or None
         agencies[code] = DirectoryEntry(code, str(item.get("name") or code), parent, peer_name)
@@ -41,12 +37,12 @@ class VxpDirectorySource:
     def __init__(self, *, timeout: float = 60.0) -> None:
         self._timeout = timeout
 
-    async def fetch(self, peer: Peer) -> list[DirectoryEntry]:
+    async def entries(self, peer: Peer) -> list[DirectoryEntry]:
         async with aiohttp.ClientSession() as session:
             client = client_for(session, peer, self._timeout)
             if client is None:
                 raise VxpUnreachable(f"peer {peer.name} has no VXP system id or secret yet")
             items = await client.agencies()
-        agencies = remote_agencies(peer.name, items)
+        agencies = directory_entries(peer.name, items)
         logger.info("vxp directory read", extra={"peer": peer.name, "agencies": len(agencies)})
         return agencies

@@ -247,7 +247,7 @@ async def test_the_background_poller_brings_documents_in(far: FarPlatform) -> No
 
 
 async def test_the_directory_comes_from_get_agencies_list(far: FarPlatform) -> None:
-    entries = await VxpDirectorySource(timeout=10).fetch(vxp_peer(far))
+    entries = await VxpDirectorySource(timeout=10).entries(vxp_peer(far))
     by_id = {entry.organ_id: entry for entry in entries}
     assert set(by_id) == {NEAR_SYSTEM, FAR_AGENCY}
     assert by_id[FAR_AGENCY].name == "Bộ G22"
