@@ -20,6 +20,7 @@ from envelope import organ_id as organ_ids
 
 logger = logging.getLogger(__name__)
 
+
 def directory_entries(peer_name: str, items: list[dict[str, Any]]) -> list[DirectoryEntry]:
     agencies: dict[str, DirectoryEntry] = {}
     for item in items:

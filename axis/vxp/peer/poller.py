@@ -133,20 +133,31 @@ class VxpPoller:
     async def _take(self, peer: Peer, client: VxpClient, message_type: str) -> int:
         taken = 0
         for item in await client.received(message_type):
-            body = await client.get_edoc(item.doc_id)
             try:
-                await self._accept(
-                    peer, peer.name, item.doc_id, recipients_of(body), (peer.name,), body
-                )
-            except DatabaseUnavailable:
-                raise
-            except AxisError as refusal:
+                body = await client.get_edoc(item.doc_id)
+            except VxpFailed as error:
+                # Listed but not readable (gone meanwhile): the others still come in.
                 logger.warning(
-                    "vxp document refused",
-                    extra={"peer": peer.name, "doc_id": item.doc_id, "error": str(refusal)},
+                    "vxp document not readable",
+                    extra={"peer": peer.name, "doc_id": item.doc_id, "error": str(error)},
                 )
-                await client.update_status(item.doc_id, FAIL)
                 continue
-            await client.update_status(item.doc_id, DONE)
-            taken += 1
+            taken += await self._commit_then_confirm(peer, client, item.doc_id, body)
         return taken
+
+    async def _commit_then_confirm(
+        self, peer: Peer, client: VxpClient, doc_id: str, body: bytes
+    ) -> int:
+        try:
+            await self._accept(peer, peer.name, doc_id, recipients_of(body), (peer.name,), body)
+        except DatabaseUnavailable:
+            raise
+        except AxisError as refusal:
+            logger.warning(
+                "vxp document refused",
+                extra={"peer": peer.name, "doc_id": doc_id, "error": str(refusal)},
+            )
+            await client.update_status(doc_id, FAIL)
+            return 0
+        await client.update_status(doc_id, DONE)
+        return 1
