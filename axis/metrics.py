@@ -68,6 +68,13 @@ GROUP_COMMIT_BATCH = Histogram(
 )
 
 
+RELAY_HOPS = Counter(
+    "axis_relay_hops_total",
+    "Relay deliveries through a peer axis by outcome (relayed, retrying, dead), by peer.",
+    ["peer", "outcome"],
+)
+
+
 def record_accepted(kind: str) -> None:
     ACCEPTED.labels(kind=kind).inc()
 
@@ -91,6 +98,11 @@ def record_rate_limited(limit: str) -> None:
 
 def record_delivery(outcome: str) -> None:
     DELIVERIES.labels(outcome=outcome).inc()
+
+
+def record_hop(peer: str, outcome: str) -> None:
+    # Labelled by peer: peers are few (an axis per province at most).
+    RELAY_HOPS.labels(peer=peer, outcome=outcome).inc()
 
 
 def observe_delivery_latency(seconds: float) -> None:
@@ -159,9 +171,71 @@ class _TransitionCollector:
         yield sealed
 
 
-def exposition(backlog: Mapping[str, int], transitions: Sequence[TransitionFigure] = ()) -> bytes:
-    """The text format: this process's (or all workers') metrics plus the backlog and the
-    agencies in transition."""
+@dataclass(frozen=True, slots=True)
+class PeerFigure:
+    """One peer axis as /metrics shows it (read from the database at scrape)."""
+
+    peer: str
+    # Relay deliveries through it not yet relayed (queued or retrying).
+    backlog: int
+    dead: int
+    # Consecutive failed hops, and whether the push road's circuit for it is open.
+    failures: int
+    circuit_open: bool
+    directory_agencies: int
+    directory_synced_timestamp: float | None
+
+
+class _PeerCollector:
+    """Per-peer gauges: backlog, dead, failures, circuit, directory size and last sync."""
+
+    def __init__(self, peers: Sequence[PeerFigure]) -> None:
+        self._peers = peers
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        families = {
+            "backlog": GaugeMetricFamily(
+                "axis_peer_backlog", "Relay deliveries through a peer not yet relayed.",
+                labels=["peer"],
+            ),
+            "dead": GaugeMetricFamily(
+                "axis_peer_dead_deliveries", "Relay deliveries through a peer that went dead.",
+                labels=["peer"],
+            ),
+            "failures": GaugeMetricFamily(
+                "axis_peer_consecutive_failures", "Failed hops to a peer since its last success.",
+                labels=["peer"],
+            ),
+            "circuit_open": GaugeMetricFamily(
+                "axis_peer_circuit_open", "1 while the circuit to a peer is open or half-open.",
+                labels=["peer"],
+            ),
+            "directory_agencies": GaugeMetricFamily(
+                "axis_peer_directory_agencies", "Remote agencies in a peer's synced directory.",
+                labels=["peer"],
+            ),
+        }  # fmt: skip
+        synced = GaugeMetricFamily(
+            "axis_peer_directory_synced_timestamp_seconds",
+            "When a peer's directory was last synced (absent: never).",
+            labels=["peer"],
+        )
+        for figure in self._peers:
+            for name, family in families.items():
+                family.add_metric([figure.peer], float(getattr(figure, name)))
+            if figure.directory_synced_timestamp is not None:
+                synced.add_metric([figure.peer], figure.directory_synced_timestamp)
+        yield from families.values()
+        yield synced
+
+
+def exposition(
+    backlog: Mapping[str, int],
+    transitions: Sequence[TransitionFigure] = (),
+    peers: Sequence[PeerFigure] = (),
+) -> bytes:
+    """The text format: this process's (or all workers') metrics plus the backlog, the
+    agencies in transition and the peer axes."""
     registry = CollectorRegistry()
     if multiprocess_enabled():
         multiprocess.MultiProcessCollector(registry)
@@ -171,6 +245,7 @@ def exposition(backlog: Mapping[str, int], transitions: Sequence[TransitionFigur
     backlog_registry = CollectorRegistry()
     backlog_registry.register(_BacklogCollector(backlog))
     backlog_registry.register(_TransitionCollector(transitions))
+    backlog_registry.register(_PeerCollector(peers))
     return bytes(text) + bytes(generate_latest(backlog_registry))
 
 

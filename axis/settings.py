@@ -54,6 +54,8 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     # This axis's name among its peers (AXIS_NAME); the default is the host name.
     name: str = field(default_factory=socket.gethostname)
+    # How often each peer's directory is copied (one node of the fleet at a time).
+    peer_sync_seconds: float = 3600.0
 
     def __post_init__(self) -> None:
         # Settings that only make sense together are refused together, at start-up.
@@ -247,6 +249,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         _axis_name,
         "this axis's name among its peers (X-Axis-Origin, X-Axis-Path); default: the host name",
     ),
+    SettingSpec("peer_sync_seconds", _seconds, "how often each peer's directory is copied"),
 )
 
 _SPEC_BY_NAME = {spec.name: spec for spec in SETTINGS}

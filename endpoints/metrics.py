@@ -35,8 +35,9 @@ async def scrape(request: web.Request) -> web.Response:
     pool = request.app[RUNTIME].pool
     backlog = await dashboard.backlog(pool)
     transitions = await dashboard.transition_figures(pool)
+    peers = await dashboard.peer_figures(pool)
     return web.Response(
-        body=metrics.exposition(backlog, transitions),
+        body=metrics.exposition(backlog, transitions, peers),
         headers={"Content-Type": metrics.CONTENT_TYPE},
     )
 

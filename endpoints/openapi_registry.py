@@ -66,12 +66,26 @@ REGISTRY_SCHEMAS: dict[str, Any] = {
     },
     "DirectoryEntry": {
         "type": "object",
-        "required": ["organ_id", "name", "parent_id", "delivery_mode"],
+        "required": ["organ_id", "name", "parent_id", "delivery_mode", "served_by"],
         "properties": {
             "organ_id": {"type": "string"},
             "name": {"type": "string"},
             "parent_id": _NULLABLE_TEXT,
-            "delivery_mode": {"enum": ["push", "pull"]},
+            "delivery_mode": {
+                "enum": ["push", "pull", "relay"],
+                "description": "relay: a remote agency, reached through a peer axis.",
+            },
+            "served_by": {
+                **_NULLABLE_TEXT,
+                "description": (
+                    "The axis that serves a remote agency (its AXIS_NAME, from a synced "
+                    "peer directory); null for an agency registered here."
+                ),
+            },
+            "active": {
+                "type": "boolean",
+                "description": "Only in GET /api/v1/agencies/{organ_id}.",
+            },
         },
     },
     "DirectoryPage": {
@@ -222,14 +236,18 @@ def _delivery_change(summary: str) -> dict[str, Any]:
 REGISTRY_PATHS: dict[str, Any] = {
     "/api/v1/agencies": {
         "get": {
-            "summary": "The directory of active agencies, in OrganId order (operators: all).",
+            "summary": (
+                "The directory of active agencies, in OrganId order (operators: all), with "
+                "the remote agencies of synced peer directories; readable by agencies, "
+                "operators and peer axes."
+            ),
             "parameters": _PAGE,
             "responses": {"200": json_body(ref("DirectoryPage"), "One page."), **errors(400, 401)},
         }
     },
     "/api/v1/agencies/{organ_id}": {
         "get": {
-            "summary": "One agency of the directory.",
+            "summary": "One agency of the directory, local or remote.",
             "parameters": [_ORGAN_ID],
             "responses": {"200": json_body(ref("DirectoryEntry"), "Found."), **errors(401, 404)},
         }

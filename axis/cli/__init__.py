@@ -23,6 +23,7 @@ from axis.cli import (
     envelope_inspect,
     envelope_seal,
     envelope_signing,
+    peer,
     pki,
     server,
     stats,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     agency.register(commands)
     audit.register(commands)
     trust.register(commands)
+    peer.register(commands)
     deliveries.register(commands)
     stats.register(commands)
     pki.register(commands)

@@ -29,7 +29,10 @@ from aiohttp import web
 from axis.audit.sealer import AuditSealer
 from axis.delivery.push.worker import DeliveryWorker
 from axis.fleet import nodes
+from axis.registry.directory_sync import DirectorySource, DirectorySyncer, default_sources
+from axis.registry.peers import PeerProtocol
 from axis.runtime import Runtime
+from axis.settings import Settings
 from axis.stats.refresh import StatsRefresher
 from endpoints.application import build_application, build_operations_application
 
@@ -64,11 +67,17 @@ class BackgroundWork:
     delivery_worker: DeliveryWorker
     stats_refresher: StatsRefresher
     audit_sealer: AuditSealer
+    directory_syncer: DirectorySyncer
+
+
+def directory_sources(settings: Settings) -> dict[PeerProtocol, DirectorySource]:
+    """Where each kind of peer's directory is read from (the VXP surface adds its own)."""
+    return default_sources(settings)
 
 
 @contextlib.asynccontextmanager
 async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
-    """Runs the push worker, statistics refresher and audit sealer while the block runs.
+    """Runs the push worker, statistics refresher, audit sealer and directory sync meanwhile.
 
     On exit the sealer gives up its lease (another node takes it over), the
     refresher stops, then the worker stops claiming, lets pushes
@@ -90,7 +99,13 @@ async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
         sealer = AuditSealer(runtime.pool, holder=node.node_id)
         await sealer.start()
         running.push_async_callback(sealer.stop)
-        yield BackgroundWork(worker, refresher, sealer)
+        # Peers' directories are copied by one node of the fleet at a time, too.
+        syncer = DirectorySyncer(
+            runtime.pool, runtime.peers, runtime.settings, directory_sources(runtime.settings)
+        )
+        await syncer.start()
+        running.push_async_callback(syncer.stop)
+        yield BackgroundWork(worker, refresher, sealer, syncer)
 
 
 def web_application(runtime: Runtime, role: Role) -> web.Application:

@@ -90,31 +90,38 @@ class PeerCache:
         return None
 
     async def route(self, recipients: Iterable[str], *, is_local: Callable[[str], bool]) -> Routing:
-        """Routes recipients, refusing those absent from a synced peer's directory.
+        """Routes recipients, refusing those absent from a synced peer's directory."""
+        wanted = list(recipients)
+        table = await self.route_table()
+        known_remotely = await self.directory_check(wanted, is_local=is_local)
+        return table.route(wanted, is_local=is_local, known_remotely=known_remotely)
+
+    async def directory_check(
+        self, recipients: Iterable[str], *, is_local: Callable[[str], bool]
+    ) -> Callable[[str, str], bool]:
+        """``known_remotely`` for :meth:`RouteTable.route` of these recipients.
 
         A peer never synced knows everyone (the far end decides), so only the
-        recipients routed to synced peers cost one query, for just those pairs.
+        recipients routed to synced peers cost one query, for just those pairs;
+        the answer is a plain predicate, so routing itself stays pure.
         """
         snapshot = await self.snapshot()
-        wanted = list(recipients)
-        first = snapshot.table.route(wanted, is_local=is_local)
+        first = snapshot.table.route(recipients, is_local=is_local)
         pairs = [
             (peer_name, organ_id)
             for peer_name, group in first.by_peer.items()
             if snapshot.peers[peer_name].directory_synced_at is not None
             for organ_id in group
         ]
-        if not pairs:
-            return first
-        known = await self._peers.known_pairs(pairs)
+        known = await self._peers.known_pairs(pairs) if pairs else set()
 
         def known_remotely(peer_name: str, organ_id: str) -> bool:
             peer = snapshot.peers.get(peer_name)
-            if peer is None or peer.directory_synced_at is None:
-                return True
-            return (peer_name, organ_id) in known
+            if peer is None:
+                return False
+            return peer.directory_synced_at is None or (peer_name, organ_id) in known
 
-        return snapshot.table.route(wanted, is_local=is_local, known_remotely=known_remotely)
+        return known_remotely
 
     def _fresh(self) -> bool:
         return (

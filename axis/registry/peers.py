@@ -185,7 +185,9 @@ class Peers:
     ) -> tuple[Peer, str]:
         """Registers a peer; returns it and the secret it must present here (shown once)."""
         check_peer_name(name)
-        check_endpoint(url)
+        # Paths are joined to it (/api/v1/relay), and the push road keys its
+        # circuit breaker on it: one spelling, without a trailing slash.
+        url = check_endpoint(url).rstrip("/")
         parsed = parse_patterns(patterns)
         chosen = _check_protocol(protocol, system_id)
         secret = new_agency_secret()
@@ -349,6 +351,28 @@ class Peers:
         )
         return len(kept)
 
+    async def remote_directory(
+        self, *, q: str = "", parent_id: str | None = None, after: str = "", limit: int = 100
+    ) -> list[RemoteAgency]:
+        """Up to ``limit`` remote agencies after OrganId ``after``, in OrganId order.
+
+        The same filters as the registry's directory (``q``: an OrganId prefix
+        or a name prefix in any case; ``parent_id``), over the synced copies.
+        """
+        q = q.strip()
+        arguments: list[object] = [after, limit]
+        if q:
+            arguments += [q, _prefix_end(q)]
+        if parent_id is not None:
+            arguments.append(parent_id)
+        query = _remote_query(searching=bool(q), under_parent=parent_id is not None)
+        rows = await self._pool.fetch(query, *arguments)
+        return [_remote(row) for row in rows]
+
+    async def remote_agency(self, organ_id: str) -> RemoteAgency | None:
+        row = await self._pool.fetchrow(sql.query("remote_agency"), organ_id)
+        return None if row is None else _remote(row)
+
     def _peer(self, row: asyncpg.Record) -> Peer:
         ciphertext = row["outbound_secret_ciphertext"]
         return Peer(
@@ -379,6 +403,28 @@ async def _foreign_entries(
             continue
         kept.setdefault(entry.organ_id, entry)
     return list(kept.values())
+
+
+def _remote_query(*, searching: bool, under_parent: bool) -> str:
+    """The block for this filter (literal names, so each block is findable)."""
+    if searching:
+        if under_parent:
+            return sql.query("remote_directory_search_parent")
+        return sql.query("remote_directory_search")
+    if under_parent:
+        return sql.query("remote_directory_parent")
+    return sql.query("remote_directory")
+
+
+def _prefix_end(prefix: str) -> str:
+    """The smallest string (bytewise) after every string that starts with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _remote(row: asyncpg.Record) -> RemoteAgency:
+    return RemoteAgency(
+        row["organ_id"], row["name"], row["parent_id"], row["served_by"], row["peer_name"]
+    )
 
 
 def _not_found(name: str) -> PeerNotFound:

@@ -51,6 +51,81 @@ class Dashboard:
     today: date = field(default_factory=transition.today)
     # The fleet: live nodes first, then those dead or stopped in the last hour.
     nodes: list[nodes.NodeView] = field(default_factory=list)
+    # Peer axes: backlog, failures, circuit and last directory sync of each.
+    peers: list[PeerHealth] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class PeerHealth:
+    """One peer axis as operators watch it."""
+
+    name: str
+    url: str
+    protocol: str
+    secret_set: bool
+    directory_synced_at: datetime | None
+    directory_size: int
+    # Relay deliveries not yet relayed: waiting for a first try, or retried.
+    queued: int
+    retrying: int
+    dead: int
+    last_error: str | None
+    # Consecutive failed hops, and the push road's circuit for its url.
+    failures: int
+    circuit: str  # closed, open or half_open
+
+    @property
+    def backlog(self) -> int:
+        return self.queued + self.retrying
+
+    @property
+    def circuit_name(self) -> str:
+        return CIRCUIT_NAMES.get(self.circuit, self.circuit)
+
+
+CIRCUIT_NAMES = {"closed": "bình thường", "open": "đang ngắt", "half_open": "đang thử lại"}
+# A peer not synced for this long (the hourly task is failing) is worth a warning.
+PEER_SYNC_ALERT = timedelta(hours=3)
+
+
+async def peer_health(pool: Pool) -> list[PeerHealth]:
+    async with pool.acquire() as connection:
+        rows = await connection.fetch(sql.query("ui_peer_health"))
+    return [
+        PeerHealth(
+            name=row["name"],
+            url=row["url"],
+            protocol=row["protocol"],
+            secret_set=row["secret_set"],
+            directory_synced_at=row["directory_synced_at"],
+            directory_size=int(row["directory_size"]),
+            queued=int(row["queued"]),
+            retrying=int(row["retrying"]),
+            dead=int(row["dead"]),
+            last_error=row["last_error"],
+            failures=int(row["failures"]),
+            circuit=row["circuit"],
+        )
+        for row in rows
+    ]
+
+
+async def peer_figures(pool: Pool) -> list[metrics.PeerFigure]:
+    """What /metrics shows of each peer (read from the database at scrape)."""
+    return [
+        metrics.PeerFigure(
+            peer=peer.name,
+            backlog=peer.backlog,
+            dead=peer.dead,
+            failures=peer.failures,
+            circuit_open=peer.circuit != "closed",
+            directory_agencies=peer.directory_size,
+            directory_synced_timestamp=None
+            if peer.directory_synced_at is None
+            else peer.directory_synced_at.timestamp(),
+        )
+        for peer in await peer_health(pool)
+    ]
 
 
 def _per_minute(rows: list[Any], minutes: list[datetime]) -> list[int]:
@@ -103,6 +178,7 @@ async def load(pool: Pool) -> Dashboard:
         transitions=await transition.transition_agencies(pool),
     )
     board.nodes.extend(await nodes.list_nodes(pool))
+    board.peers.extend(await peer_health(pool))
     board.alerts.extend(alerts_for(board))
     return board
 
@@ -122,6 +198,7 @@ def alerts_for(board: Dashboard) -> list[Alert]:
     if waiting >= BACKLOG_ALERT:
         alerts.append(Alert("warning", f"Hàng đợi đang tăng: {waiting} bản chờ gửi."))
     alerts.extend(_transition_alerts(board))
+    alerts.extend(_peer_alerts(board))
     for certificate in board.expiring_certificates:
         alerts.append(
             Alert(
@@ -148,6 +225,32 @@ async def discard_dead(pool: Pool, delivery_id: int, actor: str) -> bool:
     except (dead_letters.DeliveryNotFound, dead_letters.DeliveryNotDead):
         return False
     return True
+
+
+def _peer_alerts(board: Dashboard) -> list[Alert]:
+    alerts = []
+    now = datetime.now(UTC)
+    for peer in board.peers:
+        if peer.circuit == "open":
+            alerts.append(
+                Alert(
+                    "critical",
+                    f"Trục {peer.name} không nhận chuyển tiếp ({peer.failures} lần lỗi liên "
+                    f"tiếp); {peer.backlog} bản đang chờ.",
+                )
+            )
+        if peer.dead:
+            alerts.append(
+                Alert(
+                    "critical", f"Trục {peer.name} có {peer.dead} bản chuyển tiếp không thành công."
+                )
+            )
+        synced = peer.directory_synced_at
+        if peer.secret_set and (synced is None or now - synced > PEER_SYNC_ALERT):
+            alerts.append(
+                Alert("warning", f"Danh bạ của trục {peer.name} chưa được đồng bộ gần đây.")
+            )
+    return alerts
 
 
 def _transition_alerts(board: Dashboard) -> list[Alert]:

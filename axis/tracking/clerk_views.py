@@ -25,9 +25,10 @@ COPY_NAMES = {
 EVENT_NAMES = {"revocation": "Thu hồi", "update": "Cập nhật", "replacement": "Thay thế"}
 
 PAGE_SIZE = 50
-TRANSPORT_STATES = ("queued", "delivered", "acked", "retrying", "dead", "discarded")
+TRANSPORT_STATES = ("queued", "relayed", "delivered", "acked", "retrying", "dead", "discarded")
 TRANSPORT_STATE_NAMES = {
     "queued": "Đang chờ gửi",
+    "relayed": "Đã chuyển tiếp",
     "delivered": "Đã chuyển",
     "acked": "Đã nhận",
     "retrying": "Đang gửi lại",
@@ -178,9 +179,9 @@ async def document(pool: Pool, organ_id: str, message_id: str) -> dict[str, Any]
             "business_status": d["business_status"],
             "status_name": status_name(d["business_status"]),
             "last_error": d["last_error"],
-            "timeline": sorted(
-                [*timeline.get(d["recipient_id"], []), *everyone], key=lambda s: s["id"]
-            ),
+            "via": d["via"],
+            "timeline": _hop(d)
+            + sorted([*timeline.get(d["recipient_id"], []), *everyone], key=lambda s: s["id"]),
             "acted": _copy(copy_state(actions, d["recipient_id"])),
         }
         for d in deliveries
@@ -192,6 +193,26 @@ async def document(pool: Pool, organ_id: str, message_id: str) -> dict[str, Any]
         "acts_on": [{"id": row["id"], "document_id": row["document_id"]} for row in acted_on],
         "story": _story(story(recall, acting), only, head["sender_id"]),
     }
+
+
+# Once the peer took the hop, the document is on its way beyond this axis.
+_PAST_THE_HOP = ("relayed", "delivered", "acked")
+
+
+def _hop(delivery: Any) -> list[dict[str, Any]]:
+    """The hop as the first step of a relayed recipient's timeline ("Đã chuyển tiếp qua …")."""
+    if delivery["via"] is None or delivery["transport_state"] not in _PAST_THE_HOP:
+        return []
+    return [
+        {
+            "id": 0,
+            "status_code": None,
+            "status_name": f"Đã chuyển tiếp qua {delivery['via']}",
+            "description": "",
+            "status_at": None,
+            "received_at": "",
+        }
+    ]
 
 
 def _copy(state: CopyState) -> dict[str, Any]:
@@ -225,9 +246,15 @@ async def document_body(pool: Pool, organ_id: str, message_id: str) -> tuple[byt
 
 
 async def agency_names(pool: Pool) -> dict[str, str]:
+    """Every agency a clerk may send to, by OrganId; a remote one names its axis."""
     async with pool.acquire() as connection:
         rows = await connection.fetch(sql.query("ui_agency_names"))
-    return {row["organ_id"]: row["name"] for row in rows}
+    return {
+        row["organ_id"]: row["name"]
+        if row["served_by"] is None
+        else f"{row['name']} — qua trục {row['served_by']}"
+        for row in rows
+    }
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -91,6 +91,7 @@ async def test_directory_pages_filters_and_hides_suspended(
         "name": "Sở 1",
         "parent_id": "000.00.00.H53",
         "delivery_mode": "pull",
+        "served_by": None,
     }
     assert seen[-1]["delivery_mode"] == "push"
 
@@ -121,6 +122,7 @@ async def test_one_agency_and_unknown_ones(
         "name": "One",
         "parent_id": None,
         "delivery_mode": "pull",
+        "served_by": None,
         "active": True,
     }
     problem = await _json(await client.get("/api/v1/agencies/A9", headers=bearer(me.secret)), 404)

@@ -67,3 +67,52 @@ JOIN peer_directory d ON d.peer_name = w.peer_name AND d.organ_id = w.organ_id
 -- name: local_organ_ids
 SELECT organ_id FROM agencies WHERE organ_id = ANY($1::text[])
 
+-- Remote agencies, one row per OrganId (the peer that sorts first, when two
+-- peers list it), keyset-paginated like the registry's directory ($1 =
+-- last OrganId seen, '' for the first page). Local agencies are left out:
+-- a recipient registered here is served here.
+-- name: remote_directory
+SELECT DISTINCT ON (d.organ_id) d.organ_id, d.name, d.parent_id, d.served_by, d.peer_name
+FROM peer_directory d
+WHERE d.organ_id > $1 AND NOT EXISTS (SELECT 1 FROM agencies a WHERE a.organ_id = d.organ_id)
+ORDER BY d.organ_id, d.peer_name LIMIT $2
+
+-- name: remote_directory_parent
+SELECT DISTINCT ON (d.organ_id) d.organ_id, d.name, d.parent_id, d.served_by, d.peer_name
+FROM peer_directory d
+WHERE d.parent_id = $3 AND d.organ_id > $1
+  AND NOT EXISTS (SELECT 1 FROM agencies a WHERE a.organ_id = d.organ_id)
+ORDER BY d.organ_id, d.peer_name LIMIT $2
+
+-- $3/$4: the search prefix and the first string after every string with that prefix.
+-- name: remote_directory_search
+SELECT DISTINCT ON (d.organ_id) d.organ_id, d.name, d.parent_id, d.served_by, d.peer_name
+FROM peer_directory d
+WHERE d.organ_id > $1
+  AND ((d.organ_id ~>=~ $3 AND d.organ_id ~<~ $4)
+       OR (lower(d.name) ~>=~ lower($3) AND lower(d.name) ~<~ lower($4)))
+  AND NOT EXISTS (SELECT 1 FROM agencies a WHERE a.organ_id = d.organ_id)
+ORDER BY d.organ_id, d.peer_name LIMIT $2
+
+-- name: remote_directory_search_parent
+SELECT DISTINCT ON (d.organ_id) d.organ_id, d.name, d.parent_id, d.served_by, d.peer_name
+FROM peer_directory d
+WHERE d.parent_id = $5 AND d.organ_id > $1
+  AND ((d.organ_id ~>=~ $3 AND d.organ_id ~<~ $4)
+       OR (lower(d.name) ~>=~ lower($3) AND lower(d.name) ~<~ lower($4)))
+  AND NOT EXISTS (SELECT 1 FROM agencies a WHERE a.organ_id = d.organ_id)
+ORDER BY d.organ_id, d.peer_name LIMIT $2
+
+-- name: remote_agency
+SELECT d.organ_id, d.name, d.parent_id, d.served_by, d.peer_name
+FROM peer_directory d
+WHERE d.organ_id = $1 AND NOT EXISTS (SELECT 1 FROM agencies a WHERE a.organ_id = d.organ_id)
+ORDER BY d.peer_name LIMIT 1
+
+-- name: peer_sync_try_lease
+-- The directory sync's fleet lease, as the audit sealer's: session-scoped,
+-- held while this connection lives, released when it drops.
+SELECT pg_try_advisory_lock($1)
+
+-- name: peer_sync_release_lease
+SELECT pg_advisory_unlock($1)

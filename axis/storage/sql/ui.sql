@@ -51,12 +51,16 @@ ORDER BY m.accepted_at DESC, m.id DESC
 LIMIT $10
 
 -- name: ui_received_documents
--- Văn bản đến, newest first; keyset on the delivery id.
-SELECT d.id AS delivery_id, m.id, m.sender_id, a.name AS sender_name, m.code_number,
-       m.code_notation, m.subject, m.accepted_at, d.transport_state, d.business_status
+-- Văn bản đến, newest first; keyset on the delivery id. A sender beyond a
+-- peer is not registered here: its name comes from the synced directories.
+SELECT d.id AS delivery_id, m.id, m.sender_id,
+       coalesce(a.name, (SELECT p.name FROM peer_directory p WHERE p.organ_id = m.sender_id
+                         ORDER BY p.peer_name LIMIT 1), m.sender_id) AS sender_name,
+       m.code_number, m.code_notation, m.subject, m.accepted_at, d.transport_state,
+       d.business_status
 FROM deliveries d
 JOIN messages m ON m.id = d.message_id
-JOIN agencies a ON a.organ_id = m.sender_id
+LEFT JOIN agencies a ON a.organ_id = m.sender_id
 WHERE d.recipient_id = $1 AND d.kind = 'edoc'
   AND ($2::bigint IS NULL OR d.id < $2)
   AND ($3::text IS NULL OR m.code_number || '/' || m.code_notation ILIKE '%' || $3 || '%'
@@ -66,18 +70,24 @@ LIMIT $4
 
 -- name: ui_document
 -- A document the agency sent or received (NULL when it did neither).
-SELECT m.id, m.kind, m.sender_id, a.name AS sender_name, m.document_id, m.code_number,
-       m.code_notation, m.subject, m.accepted_at, m.size, m.signature_algorithm,
-       m.sender_id = $2 AS sent_by_me
-FROM messages m JOIN agencies a ON a.organ_id = m.sender_id
+SELECT m.id, m.kind, m.sender_id,
+       coalesce(a.name, (SELECT p.name FROM peer_directory p WHERE p.organ_id = m.sender_id
+                         ORDER BY p.peer_name LIMIT 1), m.sender_id) AS sender_name,
+       m.document_id, m.code_number, m.code_notation, m.subject, m.accepted_at, m.size,
+       m.signature_algorithm, m.sender_id = $2 AS sent_by_me
+FROM messages m LEFT JOIN agencies a ON a.organ_id = m.sender_id
 WHERE m.id = $1 AND m.kind = 'edoc'
   AND (m.sender_id = $2 OR EXISTS (
         SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.recipient_id = $2))
 
 -- name: ui_document_deliveries
-SELECT d.recipient_id, a.name AS recipient_name, d.transport_state, d.business_status,
-       d.attempts, d.last_error, d.delivered_at, d.acked_at
-FROM deliveries d JOIN agencies a ON a.organ_id = d.recipient_id
+-- A recipient beyond a peer (via) is named by the synced directories.
+SELECT d.recipient_id,
+       coalesce(a.name, (SELECT p.name FROM peer_directory p WHERE p.organ_id = d.recipient_id
+                         ORDER BY p.peer_name LIMIT 1), d.recipient_id) AS recipient_name,
+       d.transport_state, d.business_status, d.attempts, d.last_error, d.delivered_at,
+       d.acked_at, d.via
+FROM deliveries d LEFT JOIN agencies a ON a.organ_id = d.recipient_id
 WHERE d.message_id = $1 AND ($2::text IS NULL OR d.recipient_id = $2)
 ORDER BY d.recipient_id
 
@@ -94,7 +104,13 @@ WHERE m.id = $1 AND m.kind = 'edoc'
         SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.recipient_id = $2))
 
 -- name: ui_agency_names
-SELECT organ_id, name FROM agencies ORDER BY organ_id
+-- Local agencies, then the remote ones of synced peer directories (marked
+-- with the axis that serves them), for the recipient filter.
+SELECT organ_id, name, NULL AS served_by FROM agencies
+UNION ALL
+SELECT DISTINCT ON (p.organ_id) p.organ_id, p.name, p.served_by FROM peer_directory p
+WHERE NOT EXISTS (SELECT 1 FROM agencies a WHERE a.organ_id = p.organ_id)
+ORDER BY organ_id
 
 -- name: ui_backlog_by_state
 SELECT transport_state, count(*)::bigint AS count FROM deliveries
@@ -160,3 +176,31 @@ SELECT c.organ_id, c.subject, c.not_after, c.fingerprint FROM agency_certificate
 WHERE c.not_after < now() + interval '30 days'
 ORDER BY c.not_after
 
+
+-- name: ui_peer_health
+-- Each peer as operators watch it: relay deliveries not yet relayed (its
+-- backlog), those that went dead, its circuit (the push road's, by its url)
+-- and its last directory sync.
+SELECT p.name, p.url, p.protocol, p.directory_synced_at,
+       (p.outbound_secret_ciphertext IS NOT NULL) AS secret_set,
+       (SELECT count(*) FROM peer_directory pd WHERE pd.peer_name = p.name)::bigint
+           AS directory_size,
+       coalesce(o.queued, 0)::bigint AS queued,
+       coalesce(o.retrying, 0)::bigint AS retrying,
+       (SELECT count(*) FROM deliveries x
+        WHERE x.transport_state = 'dead' AND x.via = p.name)::bigint AS dead,
+       o.last_error,
+       coalesce(e.failures, 0) AS failures,
+       CASE WHEN e.opened_until IS NULL THEN 'closed'
+            WHEN e.opened_until > now() THEN 'open'
+            ELSE 'half_open' END AS circuit
+FROM peers p
+LEFT JOIN push_endpoints e ON e.endpoint_url = p.url
+LEFT JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE d.transport_state = 'queued') AS queued,
+           count(*) FILTER (WHERE d.transport_state = 'retrying') AS retrying,
+           max(d.last_error) AS last_error
+    FROM deliveries d
+    WHERE d.via = p.name AND d.transport_state IN ('queued', 'retrying')
+) o ON true
+ORDER BY p.name
