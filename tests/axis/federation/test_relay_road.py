@@ -40,7 +40,7 @@ def state_is(
     client: AgencyClient, message_id: str, organ_id: str, expected: str
 ) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
-        return (await tracked(client, message_id, organ_id))["transport_state"] == expected
+        return bool((await tracked(client, message_id, organ_id))["transport_state"] == expected)
 
     return check
 
