@@ -135,6 +135,13 @@ class Axis:
             return
         raise AssertionError(f"axis peer set-secret {name} failed:\n{done.stderr}")
 
+    async def outbound_secret(self, peer_name: str) -> str:
+        """The secret this axis presents to ``peer_name`` (to play that hop by hand)."""
+        listed = await peer_stand_in.list_peers(self.pool, self.runtime.secret_box)
+        secret = next(peer.outbound_secret for peer in listed if peer.name == peer_name)
+        assert secret is not None
+        return secret
+
     async def fetchval(self, query: str, *arguments: Any) -> Any:
         """A read for assertions (tests may read the database; the code may not do this)."""
         return await self.pool.fetchval(query, *arguments)
