@@ -63,6 +63,19 @@ class Forbidden(Refusal):
     code = "message.forbidden"
 
 
+class SenderNotServed(Forbidden):
+    """A peer relayed a message whose sender is not one of those the peer serves."""
+
+    code = "relay.sender_not_served"
+
+
+class RelayLoop(Refusal):
+    """A hop would go back to an axis it has crossed, or it has crossed more than 8."""
+
+    kind = RefusalKind.FORBIDDEN
+    code = "relay.loop"
+
+
 class ConflictingMessage(Refusal):
     """The sender already sent a different message under the same DocumentId."""
 

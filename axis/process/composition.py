@@ -28,6 +28,8 @@ from aiohttp import web
 
 from axis.audit.sealer import AuditSealer
 from axis.delivery.push.worker import DeliveryWorker
+from axis.delivery.relay.events import EventReporter
+from axis.delivery.relay.road import NATIVE_TRANSPORTS, RelayRoad
 from axis.fleet import nodes
 from axis.registry.directory_sync import DirectorySource, DirectorySyncer, default_sources
 from axis.registry.peers import PeerProtocol
@@ -86,11 +88,18 @@ async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
     """
     async with contextlib.AsyncExitStack() as running:
         node = await running.enter_async_context(nodes.present(runtime.pool, nodes.Part.WORK))
+        # Hops to peer axes ride the push worker; each peer protocol has its
+        # transport here (a VXP peer's joins NATIVE_TRANSPORTS).
+        relay = RelayRoad(runtime.settings, runtime.pool, runtime.secret_box, NATIVE_TRANSPORTS)
         worker = DeliveryWorker(
-            runtime.settings, runtime.pool, runtime.registry, owner=node.node_id
+            runtime.settings, runtime.pool, runtime.registry, owner=node.node_id, relay=relay
         )
         await worker.start()
         running.push_async_callback(worker.stop)
+        # Transport events owed to the peers messages came from; on the road's session.
+        reporter = EventReporter(runtime.pool, relay, owner=node.node_id)
+        await reporter.start()
+        running.push_async_callback(reporter.stop)
         refresher = StatsRefresher(runtime.pool, runtime.settings)
         await refresher.start()
         running.push_async_callback(refresher.stop)
