@@ -29,13 +29,16 @@ from aiohttp import web
 from axis.audit.sealer import AuditSealer
 from axis.delivery.push.worker import DeliveryWorker
 from axis.delivery.relay.events import EventReporter
-from axis.delivery.relay.road import NATIVE_TRANSPORTS, RelayRoad
+from axis.delivery.relay.road import NATIVE_TRANSPORTS, RelayRoad, TransportFactory
 from axis.fleet import nodes
 from axis.registry.directory_sync import DirectorySource, DirectorySyncer, default_sources
 from axis.registry.peers import PeerProtocol
 from axis.runtime import Runtime
 from axis.settings import Settings
 from axis.stats.refresh import StatsRefresher
+from axis.vxp.peer.directory import VxpDirectorySource
+from axis.vxp.peer.poller import VxpPoller, accept_through
+from axis.vxp.peer.transport import VxpHopTransport
 from endpoints.application import build_application, build_operations_application
 
 
@@ -70,11 +73,20 @@ class BackgroundWork:
     stats_refresher: StatsRefresher
     audit_sealer: AuditSealer
     directory_syncer: DirectorySyncer
+    vxp_poller: VxpPoller
+
+
+def relay_transports() -> dict[str, TransportFactory]:
+    """How the relay road reaches each kind of peer: natively, or as the VXP SDK does."""
+    return {**NATIVE_TRANSPORTS, str(PeerProtocol.VXP): VxpHopTransport}
 
 
 def directory_sources(settings: Settings) -> dict[PeerProtocol, DirectorySource]:
     """Where each kind of peer's directory is read from (the VXP surface adds its own)."""
-    return default_sources(settings)
+    return {
+        **default_sources(settings),
+        PeerProtocol.VXP: VxpDirectorySource(timeout=settings.push_timeout),
+    }
 
 
 @contextlib.asynccontextmanager
@@ -90,7 +102,7 @@ async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
         node = await running.enter_async_context(nodes.present(runtime.pool, nodes.Part.WORK))
         # Hops to peer axes ride the push worker; each peer protocol has its
         # transport here (a VXP peer's joins NATIVE_TRANSPORTS).
-        relay = RelayRoad(runtime.settings, runtime.pool, runtime.secret_box, NATIVE_TRANSPORTS)
+        relay = RelayRoad(runtime.settings, runtime.pool, runtime.secret_box, relay_transports())
         worker = DeliveryWorker(
             runtime.settings, runtime.pool, runtime.registry, owner=node.node_id, relay=relay
         )
@@ -114,7 +126,15 @@ async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
         )
         await syncer.start()
         running.push_async_callback(syncer.stop)
-        yield BackgroundWork(worker, refresher, sealer, syncer)
+        # VXP peers do not call: one node polls them, the one holding the sealer's lease.
+        poller = VxpPoller(
+            runtime.peer_cache.peers,
+            accept_through(runtime.intake),
+            leading=lambda: sealer.holds_lease,
+        )
+        await poller.start()
+        running.push_async_callback(poller.stop)
+        yield BackgroundWork(worker, refresher, sealer, syncer, poller)
 
 
 def web_application(runtime: Runtime, role: Role) -> web.Application:

@@ -13,8 +13,9 @@ from typing import Any
 
 import aiohttp
 
+from axis.registry.directory_sync import DirectorySyncFailed
 from axis.registry.peers import DirectoryEntry, Peer
-from axis.vxp.peer.client import VxpUnreachable
+from axis.vxp.peer.client import VxpFailed, VxpUnreachable
 from axis.vxp.peer.transport import client_for
 from envelope import organ_id as organ_ids
 
@@ -42,8 +43,15 @@ class VxpDirectorySource:
         async with aiohttp.ClientSession() as session:
             client = client_for(session, peer, self._timeout)
             if client is None:
-                raise VxpUnreachable(f"peer {peer.name} has no VXP system id or secret yet")
-            items = await client.agencies()
-        agencies = directory_entries(peer.name, items)
-        logger.info("vxp directory read", extra={"peer": peer.name, "agencies": len(agencies)})
-        return agencies
+                raise DirectorySyncFailed(
+                    f"No VXP secret is set for peer {peer.name!r} yet (axis peer set-secret)."
+                )
+            try:
+                items = await client.agencies()
+            except (VxpUnreachable, VxpFailed) as error:
+                raise DirectorySyncFailed(
+                    f"Peer {peer.name!r}'s getAgenciesList cannot be read: {error}"
+                ) from None
+        entries = directory_entries(peer.name, items)
+        logger.info("vxp directory read", extra={"peer": peer.name, "agencies": len(entries)})
+        return entries

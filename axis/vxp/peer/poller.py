@@ -31,6 +31,8 @@ from typing import Protocol
 import aiohttp
 
 from axis.errors import AxisError, DatabaseUnavailable
+from axis.intake.relay import CallingPeer, IncomingHop
+from axis.intake.service import Intake
 from axis.registry.peers import Peer, PeerProtocol
 from axis.tasks import cancel_and_wait
 from axis.vocabulary import MessageKind
@@ -57,6 +59,25 @@ class AcceptHop(Protocol):
         path: tuple[str, ...],
         body: bytes,
     ) -> Awaitable[object]: ...
+
+
+def accept_through(intake: Intake) -> AcceptHop:
+    """The relay road's ``Intake.accept_hop``, for a hop from ``peer`` (the composition root's)."""
+
+    async def accept(
+        peer: Peer,
+        origin: str,
+        origin_message_id: str,
+        recipients: tuple[str, ...],
+        path: tuple[str, ...],
+        body: bytes,
+    ) -> object:
+        calling = CallingPeer(peer.name, peer.patterns)
+        return await intake.accept_hop(
+            IncomingHop(calling, origin, origin_message_id, recipients, path, body)
+        )
+
+    return accept
 
 
 def recipients_of(body: bytes) -> tuple[str, ...]:

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
-from axis.registry.peers import Peer
+from axis.delivery.relay.hop import Hop, HopOutcome
 from axis.vocabulary import MessageKind
 from axis.vxp.peer.client import Reply, VxpClient, VxpUnreachable
-from axis.vxp.peer.hop import Hop, HopOutcome
 from envelope import EnvelopeError, parse
 
 logger = logging.getLogger(__name__)
@@ -38,7 +37,22 @@ _REFUSAL_CODE = re.compile(r"^([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+): (.*)$", re.DOT
 _RETRIED_CODES = frozenset({"408", "429"})
 
 
-def client_for(session: aiohttp.ClientSession, peer: Peer, timeout: float) -> VxpClient | None:
+class VxpAddress(Protocol):
+    """What reaching a VXP peer takes (the registry's peers, and the relay road's, have it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def system_id(self) -> str | None: ...
+    @property
+    def outbound_secret(self) -> str | None: ...
+
+
+def client_for(
+    session: aiohttp.ClientSession, peer: VxpAddress, timeout: float
+) -> VxpClient | None:
     """The peer's client, or None while its system id or secret is not set."""
     if not peer.system_id or not peer.outbound_secret:
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from axis.delivery.relay.hop import HopOutcome
 from axis.vxp import wire
 from axis.vxp.peer.client import (
     Reply,
@@ -12,7 +13,6 @@ from axis.vxp.peer.client import (
     sdk_timestamp,
     signed_headers,
 )
-from axis.vxp.peer.hop import HopOutcome
 from axis.vxp.peer.transport import outcome_of
 from tests.support.vxp_client import java_hashmap_order as stand_in_order
 
