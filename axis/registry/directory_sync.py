@@ -19,6 +19,7 @@ so a restart does not resync every peer at once; a new peer is due at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -234,9 +235,20 @@ class DirectorySyncer:
             await self._release(connection)
 
     async def _release(self, connection: Connection) -> None:
+        """Leaves no lease on the pooled connection, and never hides why the loop ended.
+
+        Closing the connection frees the lease with it (the pool opens
+        another); an error doing so is not raised over the exception that
+        ended the loop, a stop's cancellation above all, which would
+        otherwise be lost and the stop wait forever.
+        """
         try:
             await connection.execute(sql.query("sealer_reset_keepalives"))
             await connection.fetchval(sql.query("peer_sync_release_lease"), LEASE_KEY)
-        except (*_LOST, asyncio.CancelledError):
-            connection.terminate()
+        except _LOST:
+            with contextlib.suppress(*_LOST):
+                connection.terminate()
+        except asyncio.CancelledError:
+            with contextlib.suppress(*_LOST):
+                connection.terminate()
             raise
