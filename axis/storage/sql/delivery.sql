@@ -239,6 +239,8 @@ WITH endpoint AS (
               WHERE held.url = p.endpoint_url AND d.lease_expires_at > now()) AS free
     FROM push_endpoints p
     WHERE p.endpoint_url = ANY ($4::text[])
+      -- Only peers' URLs: an agency's endpoint costs a relay claim nothing.
+      AND p.endpoint_url IN (SELECT url FROM peers WHERE outbound_secret_ciphertext IS NOT NULL)
 ), room AS (
     SELECT peer.name, endpoint.endpoint_url, endpoint.free
     FROM endpoint
