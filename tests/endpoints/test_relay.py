@@ -70,6 +70,11 @@ async def test_a_hop_is_stored_once_with_local_and_onward_deliveries(
     async with client.post("/api/v1/relay", data=body, headers=headers) as answer:
         assert answer.status == 200
         assert await answer.json() == first
+    # The same hop key with other bytes is a conflict, not a second message.
+    other = _signed([READER, BEYOND])
+    async with client.post("/api/v1/relay", data=other, headers=headers) as answer:
+        assert answer.status == 409
+        assert (await answer.json(content_type=None))["code"] == "relay.conflict"
     rows = await runtime.pool.fetch(
         "SELECT recipient_id, mode, via FROM deliveries WHERE message_id = $1 ORDER BY id",
         first["id"],
