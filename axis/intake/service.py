@@ -39,6 +39,7 @@ from axis.intake.records import (
     VouchedBy,
 )
 from axis.intake.refusals import (
+    ConflictingMessage,
     Forbidden,
     InvalidMessage,
     MalformedMessage,
@@ -55,6 +56,7 @@ from axis.registry.agency_cache import AgencyCache
 from axis.registry.routes import RouteTable
 from axis.registry.trust_cache import TrustCache
 from axis.settings import Settings
+from axis.storage import sql
 from axis.storage.database import Pool
 from axis.storage.group_commit import GroupCommitter
 from axis.vocabulary import ReceivedVia
@@ -235,6 +237,7 @@ class Intake:
                     f"{self._settings.max_message_bytes}.",
                 )
             check_path(hop, self._settings.name)
+            await self._check_hop_key(hop)
             checked = check_identifiers(await self._check_hop(hop))
         except Refusal as refusal:
             await self._record(hop.peer.name, refusal, hop.body, ReceivedVia.RELAY)
@@ -276,6 +279,18 @@ class Intake:
         if isinstance(message, Status):
             return self._status(message, common)
         return await self._document(message, common)
+
+    async def _check_hop_key(self, hop: IncomingHop) -> None:
+        """A hop key seen before must bring the same bytes (then it is a repeat)."""
+        stored = await self._pool.fetchval(
+            sql.query("relay_hop_body_sha"), hop.peer.name, hop.origin, hop.origin_message_id
+        )
+        if stored is not None and bytes(stored) != hashlib.sha256(hop.body).digest():
+            raise ConflictingMessage(
+                f"{hop.peer.name} already relayed {hop.origin}'s message "
+                f"{hop.origin_message_id!r} with other bytes.",
+                code="relay.conflict",
+            )
 
     async def _check_hop(self, hop: IncomingHop) -> Checked:
         """A hop's envelope: parsed and verified as a submission's, the sender the peer's."""

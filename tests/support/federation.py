@@ -108,32 +108,31 @@ class Axis:
 
     async def peer_add(self, name: str, url: str, *serves: str) -> str:
         """``axis peer add NAME --url URL --serves P... --json``; the secret it printed."""
-        arguments = ["peer", "add", name, "--url", url, "--json"]
-        for pattern in serves:
-            arguments += ["--serves", pattern]
-        done = await asyncio.to_thread(run_axis, arguments, self._environment())
-        if done.returncode == 0:
-            return str(json.loads(done.stdout)["secret"])
-        if "peer" in done.stderr and "invalid choice" in done.stderr:
+        if not await _peer_cli():
             # Before fed-peers' CLI is merged: the same registry calls, in process.
             _, secret = await peer_stand_in.add_peer(
                 self.pool, self.runtime.secret_box, name, url, serves
             )
             return secret
-        raise AssertionError(f"axis peer add {name} failed:\n{done.stderr}")
+        arguments = ["peer", "add", name, "--url", url, "--json"]
+        for pattern in serves:
+            arguments += ["--serves", pattern]
+        done = await asyncio.to_thread(run_axis, arguments, self._environment())
+        if done.returncode != 0:
+            raise AssertionError(f"axis peer add {name} failed:\n{done.stderr}")
+        return str(json.loads(done.stdout)["secret"])
 
     async def peer_set_secret(self, name: str, secret: str) -> None:
-        done = await asyncio.to_thread(
-            run_axis, ["peer", "set-secret", name, secret], self._environment()
-        )
-        if done.returncode == 0:
-            return
-        if "peer" in done.stderr and "invalid choice" in done.stderr:
+        if not await _peer_cli():
             await peer_stand_in.set_outbound_secret(
                 self.pool, self.runtime.secret_box, name, secret
             )
             return
-        raise AssertionError(f"axis peer set-secret {name} failed:\n{done.stderr}")
+        done = await asyncio.to_thread(
+            run_axis, ["peer", "set-secret", name, secret], self._environment()
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"axis peer set-secret {name} failed:\n{done.stderr}")
 
     async def outbound_secret(self, peer_name: str) -> str:
         """The secret this axis presents to ``peer_name`` (to play that hop by hand)."""
@@ -145,6 +144,17 @@ class Axis:
     async def fetchval(self, query: str, *arguments: Any) -> Any:
         """A read for assertions (tests may read the database; the code may not do this)."""
         return await self.pool.fetchval(query, *arguments)
+
+
+_PEER_CLI: list[bool] = []
+
+
+async def _peer_cli() -> bool:
+    """Whether ``axis peer`` exists yet (asked once a session: a CLI start costs seconds)."""
+    if not _PEER_CLI:
+        done = await asyncio.to_thread(run_axis, ["peer", "--help"])
+        _PEER_CLI.append(done.returncode == 0)
+    return _PEER_CLI[0]
 
 
 async def wire(left: Axis, right: Axis, left_sends: str, right_sends: str) -> None:

@@ -84,6 +84,9 @@ class ClaimRequest:
     oldest_first: bool
     # Pushes in flight at one endpoint, counted across the fleet.
     endpoint_limit: int
+    # Hops in flight to one peer axis, counted alike: a peer carries the
+    # traffic of many agencies, and each hop waits for the far end's intake.
+    peer_limit: int = 32
 
 
 async def claim(pool: Pool, request: ClaimRequest) -> list[Claim]:
@@ -119,7 +122,7 @@ async def claim_work(pool: Pool, request: ClaimRequest, *, hops: bool = True) ->
                 request.lease_seconds,
                 request.limit - len(rows),
                 endpoints,
-                request.endpoint_limit,
+                request.peer_limit,
             )
     return Claimed(_pushes(rows), _hops(relay_rows))
 

@@ -56,6 +56,9 @@ class WorkerOptions:
     max_in_flight: int = 256
     secret_ttl: float = 60.0
     flush_interval: float = 0.02
+    # Hops in flight per peer axis, fleet-wide (an agency's endpoint gets
+    # Settings.push_concurrency_per_endpoint).
+    peer_concurrency: int = 32
 
 
 def new_owner() -> str:
@@ -186,6 +189,7 @@ class DeliveryWorker:
             limit=limit,
             oldest_first=batch_number % self._options.routine_every == 0,
             endpoint_limit=self._settings.push_concurrency_per_endpoint,
+            peer_limit=self._options.peer_concurrency,
         )
 
     async def _claim(self, request: claims.ClaimRequest) -> int:

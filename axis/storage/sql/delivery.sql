@@ -224,7 +224,7 @@ RETURNING p.endpoint_url,
 -- name: relay_claim
 -- Relay deliveries, claimed like pushes in the claim's transaction (after
 -- delivery_lock_endpoints): $1 owner, $2 lease seconds, $3 at most this many
--- hops, $4 endpoints this transaction has locked, $5 the per-endpoint limit.
+-- hops, $4 endpoints this transaction has locked, $5 the per-peer limit.
 -- A hop carries every due recipient of one message behind one peer, so a
 -- peer's slots count hops in flight (distinct messages leased), not
 -- recipients; its circuit is that of its URL, as an agency's endpoint's.
@@ -239,6 +239,8 @@ WITH endpoint AS (
               WHERE held.url = p.endpoint_url AND d.lease_expires_at > now()) AS free
     FROM push_endpoints p
     WHERE p.endpoint_url = ANY ($4::text[])
+      -- Only peers' URLs: an agency's endpoint costs a relay claim nothing.
+      AND p.endpoint_url IN (SELECT url FROM peers WHERE outbound_secret_ciphertext IS NOT NULL)
 ), room AS (
     SELECT peer.name, endpoint.endpoint_url, endpoint.free
     FROM endpoint

@@ -77,3 +77,8 @@ WHERE id = ANY ($1::bigint[]) AND lease_owner = $2
 
 -- name: relay_events_next_due_in
 SELECT extract(epoch FROM min(next_attempt_at) - now())::float8 FROM relay_events
+
+-- name: relay_hop_body_sha
+-- The bytes a hop key already brought: (calling peer, origin, origin message id).
+SELECT m.sha256 FROM relay_hops h JOIN messages m ON m.id = h.message_id
+WHERE h.peer_name = $1 AND h.origin = $2 AND h.origin_message_id = $3
