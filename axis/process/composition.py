@@ -91,7 +91,7 @@ def directory_sources(settings: Settings) -> dict[PeerProtocol, DirectorySource]
 
 @contextlib.asynccontextmanager
 async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
-    """Runs the push worker, statistics refresher, audit sealer and directory sync meanwhile.
+    """Runs the push worker, statistics refresher, audit sealer, directory sync and VXP poller.
 
     On exit the sealer gives up its lease (another node takes it over), the
     refresher stops, then the worker stops claiming, lets pushes
