@@ -245,10 +245,16 @@ class DirectorySyncer:
         try:
             await connection.execute(sql.query("sealer_reset_keepalives"))
             await connection.fetchval(sql.query("peer_sync_release_lease"), LEASE_KEY)
-        except _LOST:
-            with contextlib.suppress(*_LOST):
-                connection.terminate()
         except asyncio.CancelledError:
-            with contextlib.suppress(*_LOST):
-                connection.terminate()
+            _terminate(connection)
             raise
+        except Exception as error:  # best effort: closing the connection frees the lease too
+            # A connection whose backend died mid-query can fail in more ways
+            # than _LOST (asyncpg's InternalClientError, measured under load).
+            logger.info("lease connection closed", extra={"error": type(error).__name__})
+            _terminate(connection)
+
+
+def _terminate(connection: Connection) -> None:
+    with contextlib.suppress(Exception):
+        connection.terminate()

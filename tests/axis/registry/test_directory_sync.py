@@ -32,7 +32,11 @@ async def _holder(pool: Pool) -> int | None:
 
 async def _terminate_the_lease_holder(pool: Pool) -> int:
     """Kills the lease holder's connection, as a vanished node would lose it; its pid."""
-    await eventually(lambda: _holder(pool), what="a lease holder in the database")
+
+    async def held() -> bool:
+        return await _holder(pool) is not None
+
+    await eventually(held, what="a lease holder in the database")
     pid = await _holder(pool)
     assert pid is not None
     assert await pool.fetchval("SELECT pg_terminate_backend($1)", pid)
