@@ -69,10 +69,11 @@ class SenderNotServed(Forbidden):
     code = "relay.sender_not_served"
 
 
-class RelayLoop(Refusal):
-    """A hop would go back to an axis it has crossed, or it has crossed more than 8."""
+class RelayLoop(Forbidden):
+    """A hop would go back to an axis it has crossed, or it has crossed more than 8.
 
-    kind = RefusalKind.FORBIDDEN
+    Forbidden in kind (the hop may not be made); the native API answers it 508."""
+
     code = "relay.loop"
 
 
