@@ -12,6 +12,7 @@ from endpoints.openapi_parts import json_body as _json
 from endpoints.openapi_parts import path_parameter
 from endpoints.openapi_parts import ref as _ref
 from endpoints.openapi_registry import REGISTRY_PATHS, REGISTRY_SCHEMAS
+from endpoints.openapi_relay import RELAY_PATHS, RELAY_SCHEMAS
 from endpoints.openapi_stats import STATS_PATHS, STATS_SCHEMAS
 
 _ID = path_parameter("id")
@@ -174,7 +175,13 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "properties": {
             "organ_id": {"type": "string"},
-            "transport_state": {"enum": ["queued", "delivered", "acked", "retrying", "dead"]},
+            "transport_state": {
+                "enum": ["queued", "relayed", "delivered", "acked", "retrying", "dead"]
+            },
+            "via": {
+                "type": ["string", "null"],
+                "description": "The peer axis a recipient beyond this one is relayed through.",
+            },
             "attempts": {"type": "integer"},
             "last_error": {"type": ["string", "null"]},
             "delivered_at": _TIME,
@@ -262,6 +269,7 @@ SCHEMAS: dict[str, Any] = {
 
 SCHEMAS.update(REGISTRY_SCHEMAS)
 SCHEMAS.update(STATS_SCHEMAS)
+SCHEMAS.update(RELAY_SCHEMAS)
 
 DESCRIPTION: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -364,6 +372,7 @@ DESCRIPTION: dict[str, Any] = {
         },
         **REGISTRY_PATHS,
         **STATS_PATHS,
+        **RELAY_PATHS,
     },
 }
 

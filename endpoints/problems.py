@@ -82,6 +82,7 @@ PROBLEMS: Mapping[type[AxisError], HTTPStatus] = {
     refusals.MalformedMessage: HTTPStatus.BAD_REQUEST,
     refusals.Unauthenticated: HTTPStatus.UNAUTHORIZED,
     refusals.Forbidden: HTTPStatus.FORBIDDEN,
+    refusals.RelayLoop: HTTPStatus.LOOP_DETECTED,
     refusals.ConflictingMessage: HTTPStatus.CONFLICT,
     refusals.MessageTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     refusals.InvalidMessage: HTTPStatus.UNPROCESSABLE_ENTITY,

@@ -47,15 +47,29 @@ def delivered(
 
 
 def dead(
-    message_id: str, recipient_id: str, *, delivery_id: int, attempts: int, last_error: str | None
+    message_id: str,
+    recipient_id: str,
+    *,
+    delivery_id: int,
+    attempts: int,
+    last_error: str | None,
+    via: DeliveryMode = DeliveryMode.PUSH,
 ) -> AuditEntry:
-    """A push gave up: the retry budget ran out, or the endpoint refused for good."""
+    """A push or relay gave up: the retry budget ran out, or the far end refused for good."""
     return AuditEntry(
         WORKER_ACTOR,
         AuditAction.DELIVERY_DEAD,
         message_id,
-        _detail(DeliveryMode.PUSH, delivery_id, recipient_id, attempts, last_error),
+        _detail(via, delivery_id, recipient_id, attempts, last_error),
     )
+
+
+def relayed(
+    message_id: str, recipient_id: str, *, peer: str, delivery_id: int, attempts: int
+) -> AuditEntry:
+    """The peer accepted the hop that carries the message on towards ``recipient_id``."""
+    detail = _detail(DeliveryMode.RELAY, delivery_id, recipient_id, attempts, None)
+    return AuditEntry(WORKER_ACTOR, AuditAction.MESSAGE_RELAY, message_id, {**detail, "peer": peer})
 
 
 def acked(message_id: str, recipient_id: str, *, result: str, reason: str | None) -> AuditEntry:

@@ -10,7 +10,7 @@ sender. What survives is a :class:`Planned` message for ``axis.intake.writer``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,10 @@ from axis.intake.refusals import (
     InvalidMessage,
     Refusal,
     RefusalRecord,
+    RelayLoop,
 )
+from axis.registry.agencies import Agency
+from axis.registry.routes import PeerPattern, PeerRoute, RouteTable
 from axis.storage import sql
 from axis.storage.database import Connection
 from axis.vocabulary import DeliveryMode, MessageKind
@@ -44,6 +47,8 @@ class Planned:
     index: int
     item: Checked
     routes: tuple[tuple[str, DeliveryMode], ...]
+    # Recipient -> the peer it is relayed through.
+    relays: dict[str, str] = field(default_factory=dict)
     answers: str | None = None
     # (target message id, whose copies) for each document a revocation, update or
     # replacement acts on.
@@ -62,6 +67,66 @@ class Batch:
     planned_events: dict[str, list[status_rules.StatusEvent]] = field(default_factory=dict)
     # Copies revoked by revocations planned earlier in this batch, per target document.
     planned_revocations: dict[str, set[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRoutes:
+    """Where each recipient of a document goes: its delivery mode, and the peer of a relay."""
+
+    routes: tuple[tuple[str, DeliveryMode], ...]
+    relays: tuple[tuple[str, str], ...]
+
+
+def route_document(
+    wanted: Sequence[str],
+    known: Mapping[str, Agency],
+    table: RouteTable,
+    known_remotely: Callable[[str, str], bool],
+    *,
+    crossed: Collection[str] = (),
+) -> DocumentRoutes:
+    """Routes a document's recipients: local agencies first, then the most specific peer.
+
+    Raises ``recipient.unknown`` for a recipient no route serves (or that a
+    synced directory lacks), ``recipient.suspended`` for a suspended local one,
+    and ``relay.loop`` for one whose peer is among the axes ``crossed`` already.
+    """
+    routing = table.route(wanted, is_local=known.__contains__, known_remotely=known_remotely)
+    if routing.unknown:
+        raise InvalidMessage(
+            f"Unknown recipient(s): {', '.join(routing.unknown)}.", code="recipient.unknown"
+        )
+    suspended = [organ_id for organ_id in routing.local if not known[organ_id].active]
+    if suspended:
+        raise InvalidMessage(
+            f"Suspended recipient(s): {', '.join(suspended)}.", code="recipient.suspended"
+        )
+    back = sorted(name for name in routing.by_peer if name in crossed)
+    if back:
+        raise RelayLoop(
+            f"The recipients {', '.join(routing.by_peer[back[0]])} are served through "
+            f"{back[0]}, which this message has already crossed.",
+        )
+    relays = tuple(
+        (organ_id, peer_name) for peer_name, group in routing.by_peer.items() for organ_id in group
+    )
+    via = dict(relays)
+    return DocumentRoutes(
+        routes=tuple(
+            (organ_id, DeliveryMode.RELAY if organ_id in via else known[organ_id].delivery_mode)
+            for organ_id in wanted
+        ),
+        relays=relays,
+    )
+
+
+async def _route_table(connection: Connection) -> RouteTable:
+    """The peers' routes as this transaction sees them (only for statuses to remote parties)."""
+    rows = await connection.fetch(sql.query("relay_route_table"))
+    by_peer: dict[str, list[PeerPattern]] = {}
+    for row in rows:
+        by_peer.setdefault(row["peer_name"], []).append(PeerPattern.parse(row["pattern"]))
+    return RouteTable(PeerRoute(name, tuple(patterns)) for name, patterns in by_peer.items())
 
 
 def record_refusal(batch: Batch, item: Checked, refusal: Refusal) -> Refusal:
@@ -95,9 +160,32 @@ async def _locked_document(connection: Connection, item: CheckedStatus) -> str |
     return str(document)
 
 
+async def _status_routes(
+    connection: Connection, routed_to: Sequence[str]
+) -> tuple[tuple[tuple[str, DeliveryMode], ...], dict[str, str]]:
+    """How a status reaches each party: a local agency as it receives, a remote one
+    through the peer that serves it (statuses relay back by ``ResponseFor/OrganId``)."""
+    rows = await connection.fetch(sql.query("intake_delivery_modes"), list(routed_to))
+    modes = {
+        row["organ_id"]: DeliveryMode.PUSH if row["push"] else DeliveryMode.PULL for row in rows
+    }
+    relays: dict[str, str] = {}
+    remote = [organ_id for organ_id in routed_to if organ_id not in modes]
+    if remote:
+        table = await _route_table(connection)
+        for organ_id in remote:
+            peer_name = table.peer_for(organ_id)
+            if peer_name is not None:
+                relays[organ_id] = peer_name
+                modes[organ_id] = DeliveryMode.RELAY
+    return tuple(
+        (organ_id, modes.get(organ_id, DeliveryMode.PULL)) for organ_id in routed_to
+    ), relays
+
+
 async def _route_status(
     connection: Connection, batch: Batch, item: CheckedStatus, document: str
-) -> tuple[str, tuple[tuple[str, DeliveryMode], ...]] | Refusal:
+) -> tuple[str, tuple[tuple[str, DeliveryMode], ...], dict[str, str]] | Refusal:
     """Where a status about the locked ``document`` goes, or a refusal."""
     recipients = [
         row["recipient_id"]
@@ -117,13 +205,8 @@ async def _route_status(
     batch.planned_events.setdefault(document, []).append(
         status_rules.StatusEvent(item.sender_id, item.status_code)
     )
-    rows = await connection.fetch(sql.query("intake_delivery_modes"), list(verdict.routed_to))
-    modes = {
-        row["organ_id"]: DeliveryMode.PUSH if row["push"] else DeliveryMode.PULL for row in rows
-    }
-    return document, tuple(
-        (organ_id, modes.get(organ_id, DeliveryMode.PULL)) for organ_id in verdict.routed_to
-    )
+    routes, relays = await _status_routes(connection, verdict.routed_to)
+    return document, routes, relays
 
 
 async def existing(
@@ -174,7 +257,7 @@ async def _plan_status(connection: Connection, batch: Batch, planned: Planned) -
     if isinstance(routed, Refusal):
         batch.outcomes[planned.index] = record_refusal(batch, item, routed)
         return False
-    planned.answers, planned.routes = routed
+    planned.answers, planned.routes, planned.relays = routed
     return True
 
 
@@ -278,7 +361,7 @@ async def plan(connection: Connection, batch: Batch, index: int, item: Checked) 
         if not await _plan_status(connection, batch, planned):
             return
     else:
-        planned = Planned(index, item, item.routes)
+        planned = Planned(index, item, item.routes, dict(item.relays))
         if item.acts_on and not await _plan_acting(connection, batch, planned):
             return
     batch.planned.append(planned)

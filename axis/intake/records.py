@@ -29,6 +29,20 @@ class Seal:
     sealed_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class HopReceived:
+    """How a message relayed in by a peer came: the key of its hop and where it has been.
+
+    (``peer_name``, ``origin``, ``origin_message_id``) makes a repeat of the hop a
+    repeat; the path (without this axis) and the peer say where transport events go back.
+    """
+
+    peer_name: str
+    origin: str
+    origin_message_id: str
+    path: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Signed:
     """Bytes whose envelope, signature (or seal) and sender were checked: what every message has."""
@@ -44,6 +58,8 @@ class Signed:
     vouched_by: VouchedBy = VouchedBy.SIGNATURE
     # Only for VouchedBy.SEAL: stored beside the message in the same transaction.
     seal: Seal | None = None
+    # Only for a message relayed in by a peer (received_via RELAY).
+    hop: HopReceived | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +84,8 @@ class CheckedDocument(Signed):
     business_type: int | None
     due_date: date | None
     routes: tuple[tuple[str, DeliveryMode], ...]
+    # Recipient -> the peer it is relayed through, for each route of mode RELAY.
+    relays: tuple[tuple[str, str], ...] = ()
     # What a revocation, update or replacement acts on; empty for a new document.
     acts_on: tuple[ActingTarget, ...] = ()
     # Its own DocumentId is that of a document it acts on (so it is no conflict).

@@ -63,6 +63,20 @@ class Forbidden(Refusal):
     code = "message.forbidden"
 
 
+class SenderNotServed(Forbidden):
+    """A peer relayed a message whose sender is not one of those the peer serves."""
+
+    code = "relay.sender_not_served"
+
+
+class RelayLoop(Forbidden):
+    """A hop would go back to an axis it has crossed, or it has crossed more than 8.
+
+    Forbidden in kind (the hop may not be made); the native API answers it 508."""
+
+    code = "relay.loop"
+
+
 class ConflictingMessage(Refusal):
     """The sender already sent a different message under the same DocumentId."""
 

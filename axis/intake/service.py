@@ -24,11 +24,12 @@ from lxml import etree
 
 import signing
 from axis import metrics
+from axis.expiring_cache import ExpiringCache
 from axis.intake import sealing
 from axis.intake.door import DoorRefusals
 from axis.intake.identifiers import check_identifiers
 from axis.intake.message_ids import new_message_id
-from axis.intake.planning import Outcome
+from axis.intake.planning import Outcome, route_document
 from axis.intake.records import (
     Accepted,
     ActingTarget,
@@ -38,6 +39,7 @@ from axis.intake.records import (
     VouchedBy,
 )
 from axis.intake.refusals import (
+    ConflictingMessage,
     Forbidden,
     InvalidMessage,
     MalformedMessage,
@@ -45,17 +47,21 @@ from axis.intake.refusals import (
     Refusal,
     RefusalRecord,
 )
+from axis.intake.relay import IncomingHop, check_path, check_sender, hop_recipients
 from axis.intake.writer import Item
+from axis.registry import peer_stand_in as peers
 from axis.registry import transition
 from axis.registry.agencies import Agency, Registry
 from axis.registry.agency_cache import AgencyCache
+from axis.registry.routes import RouteTable
 from axis.registry.trust_cache import TrustCache
 from axis.settings import Settings
+from axis.storage import sql
 from axis.storage.bodies import SpooledBody
 from axis.storage.database import Pool
 from axis.storage.group_commit import GroupCommitter
 from axis.storage.spool import Body, Spool
-from axis.vocabulary import DeliveryMode, ReceivedVia
+from axis.vocabulary import ReceivedVia
 from envelope import (
     BusinessDocType,
     Document,
@@ -111,6 +117,15 @@ def _envelope_refusal(error: EnvelopeError) -> Refusal:
     return MalformedMessage(error.message, code=error.code)
 
 
+def _parse(data: Source) -> tuple[etree._Element, Document | Status]:
+    try:
+        # One parse serves both readers: it is a quarter of intake's CPU.
+        tree = parse_tree(data)
+        return tree, parse_valid(data, tree=tree)
+    except EnvelopeError as error:
+        raise _envelope_refusal(error) from None
+
+
 def _check_sender(agency: Agency, message: Document | Status) -> None:
     sender = message.sender.organ_id if message.sender else ""
     if sender != agency.organ_id:
@@ -146,6 +161,11 @@ class Intake:
         self._registry = registry
         self._trust = trust
         self._agencies = AgencyCache(registry, ttl=agency_ttl)
+        # The peers' routes change rarely and are read by every document with a
+        # recipient this axis does not register.
+        self._routes: ExpiringCache[str, RouteTable] = ExpiringCache(
+            lambda _: peers.load_route_table(pool), ttl=agency_ttl
+        )
         self._committer: GroupCommitter[Item, Outcome] = GroupCommitter(
             pool, sealing.write_with_seals, batch_size=batch_size, urgency=_urgency
         )
@@ -209,6 +229,34 @@ class Intake:
         except Refusal as refusal:
             await self._record(agency.organ_id, refusal, data, received_via)
             raise
+        accepted = await self._store(checked)
+        if accepted.created and checked.vouched_by is VouchedBy.SEAL:
+            metrics.record_sealed(agency.organ_id)
+        return accepted
+
+    async def accept_hop(self, hop: IncomingHop) -> Accepted:
+        """Checks and stores a message a peer relayed, as a submission is (federation.md).
+
+        The envelope passes every check an agency's submission passes except
+        that the caller is the peer: its sender must be one the peer serves,
+        and the hop's recipients must be this axis's or routed onward, never
+        back along the path. A refusal is recorded under the peer's name.
+        """
+        try:
+            if len(hop.body) > self._settings.max_message_bytes:
+                raise MessageTooLarge(
+                    f"The message has {len(hop.body)} bytes; the limit is "
+                    f"{self._settings.max_message_bytes}.",
+                )
+            check_path(hop, self._settings.name)
+            await self._check_hop_key(hop)
+            checked = check_identifiers(await self._check_hop(hop))
+        except Refusal as refusal:
+            await self._record(hop.peer.name, refusal, hop.body, ReceivedVia.RELAY)
+            raise
+        return await self._store(checked)
+
+    async def _store(self, checked: Checked) -> Accepted:
         for attempt in (1, 2):
             try:
                 outcome = await self._committer.submit(checked)
@@ -224,8 +272,6 @@ class Intake:
             assert isinstance(outcome, Accepted)
             if outcome.created:
                 metrics.record_accepted(outcome.kind)
-                if checked.vouched_by is VouchedBy.SEAL:
-                    metrics.record_sealed(agency.organ_id)
             return outcome
         raise AssertionError("unreachable")
 
@@ -239,12 +285,7 @@ class Intake:
     async def _check_source(
         self, agency: Agency, data: Body, source: Source, received_via: ReceivedVia
     ) -> Checked:
-        try:
-            # One parse serves both readers: it is a quarter of intake's CPU.
-            tree = parse_tree(source)
-            message = parse_valid(source, tree=tree)
-        except EnvelopeError as error:
-            raise _envelope_refusal(error) from None
+        tree, message = _parse(source)
         if isinstance(source, FileBytes):
             source.release()  # checked: only the tree is read from here on
         message_id = new_message_id()
@@ -261,6 +302,44 @@ class Intake:
         if isinstance(message, Status):
             return self._status(message, common)
         return await self._document(message, common)
+
+    async def _check_hop_key(self, hop: IncomingHop) -> None:
+        """A hop key seen before must bring the same bytes (then it is a repeat)."""
+        stored = await self._pool.fetchval(
+            sql.query("relay_hop_body_sha"), hop.peer.name, hop.origin, hop.origin_message_id
+        )
+        if stored is not None and bytes(stored) != hashlib.sha256(hop.body).digest():
+            raise ConflictingMessage(
+                f"{hop.peer.name} already relayed {hop.origin}'s message "
+                f"{hop.origin_message_id!r} with other bytes.",
+                code="relay.conflict",
+            )
+
+    async def _check_hop(self, hop: IncomingHop) -> Checked:
+        """A hop's envelope: parsed and verified as a submission's, the sender the peer's."""
+        tree, message = _parse(hop.body)
+        try:
+            verified = signing.verify(hop.body, await self._trust.store(), tree=tree)
+        except signing.SignatureError as error:
+            # No seal across a hop: the far end verifies the sender's own signature.
+            raise InvalidMessage(str(error), code=error.code) from None
+        sender_id = message.sender.organ_id if message.sender else ""
+        local = await self._agencies.agencies([sender_id])
+        check_sender(hop, sender_id, is_local=sender_id in local)
+        common: dict[str, Any] = {
+            "message_id": new_message_id(),
+            "sender_id": sender_id,
+            "body": hop.body,
+            "sha256": hashlib.sha256(hop.body).digest(),
+            "received_via": ReceivedVia.RELAY,
+            "signer_fingerprint": verified.fingerprint,
+            "signature_algorithm": verified.signature_algorithm,
+            "hop": hop.received,
+        }
+        if isinstance(message, Status):
+            return self._status(message, common)
+        wanted = hop_recipients(hop, _recipients(message))
+        return await self._document(message, common, wanted=wanted, crossed=hop.path)
 
     async def _vouch(
         self,
@@ -324,19 +403,19 @@ class Intake:
                 code=error.code,
             )
 
-    async def _document(self, document: Document, common: dict[str, Any]) -> CheckedDocument:
-        wanted = _recipients(document)
+    async def _document(
+        self,
+        document: Document,
+        common: dict[str, Any],
+        *,
+        wanted: list[str] | None = None,
+        crossed: tuple[str, ...] = (),
+    ) -> CheckedDocument:
+        acting_for = _recipients(document)
+        wanted = acting_for if wanted is None else wanted
         known = await self._agencies.agencies(wanted)
-        unknown = [organ_id for organ_id in wanted if organ_id not in known]
-        if unknown:
-            raise InvalidMessage(
-                f"Unknown recipient(s): {', '.join(unknown)}.", code="recipient.unknown"
-            )
-        suspended = [organ_id for organ_id in wanted if not known[organ_id].active]
-        if suspended:
-            raise InvalidMessage(
-                f"Suspended recipient(s): {', '.join(suspended)}.", code="recipient.suspended"
-            )
+        table = RouteTable(()) if len(known) == len(wanted) else await self._routes.get("routes")
+        routed = route_document(wanted, known, table, peers.directory_knows, crossed=crossed)
         business = document.business
         return CheckedDocument(
             document_id=document.document_id or "",
@@ -347,12 +426,11 @@ class Intake:
             business_type=None
             if business is None or business.doc_type is None
             else int(business.doc_type),
-            acts_on=_acting_targets(document, wanted),
+            acts_on=_acting_targets(document, acting_for),
             repeats_acted_on=document.repeats_acted_on,
             due_date=document.due_date,
-            routes=tuple(
-                (organ_id, DeliveryMode(known[organ_id].delivery_mode)) for organ_id in wanted
-            ),
+            routes=routed.routes,
+            relays=routed.relays,
             **common,
         )
 

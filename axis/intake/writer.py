@@ -149,6 +149,8 @@ class _Effects:
     """What the stored messages of a batch write beside themselves."""
 
     deliveries: list[tuple[object, ...]] = field(default_factory=list)
+    # (peer, origin, origin message id, message id, path) of each message relayed in.
+    hops: list[tuple[object, ...]] = field(default_factory=list)
     status_events: list[tuple[object, ...]] = field(default_factory=list)
     business_statuses: list[tuple[str, str, str]] = field(default_factory=list)
     actions: list[tuple[str, str, int, list[str]]] = field(default_factory=list)
@@ -175,9 +177,14 @@ def _accept(batch: Batch, stored: Sequence[Planned]) -> _Effects:
         )
         priority = item.priority if isinstance(item, CheckedDocument) else 0
         effects.deliveries.extend(
-            (item.message_id, recipient, item.kind, mode, priority)
+            (item.message_id, recipient, item.kind, mode, priority, planned.relays.get(recipient))
             for recipient, mode in planned.routes
         )
+        if item.hop is not None:
+            hop = item.hop
+            effects.hops.append(
+                (hop.peer_name, hop.origin, hop.origin_message_id, item.message_id, list(hop.path))
+            )
         detail: dict[str, object] = {
             "kind": item.kind,
             "document_id": document_id,
@@ -241,6 +248,8 @@ async def _write_effects(connection: Connection, effects: _Effects) -> None:
             sql.query("intake_insert_deliveries"),
             *[list(column) for column in zip(*effects.deliveries, strict=True)],
         )
+    if effects.hops:
+        await connection.executemany(sql.query("relay_insert_hop"), effects.hops)
     if effects.status_events:
         await connection.executemany(sql.query("intake_insert_status_event"), effects.status_events)
     if effects.business_statuses:
@@ -269,11 +278,11 @@ async def _write_refusals(
 
 
 async def _notify(connection: Connection, stored: Sequence[Planned]) -> None:
-    """Push workers hear of messages to push, inbox long-polls of their recipients."""
+    """Push workers hear of messages to push or relay, inbox long-polls of their recipients."""
     notices = sorted(
         {
             (Channel.DELIVERIES, p.item.message_id)
-            if mode is DeliveryMode.PUSH
+            if mode in (DeliveryMode.PUSH, DeliveryMode.RELAY)
             else (Channel.INBOX, to)
             for p in stored
             for to, mode in p.routes

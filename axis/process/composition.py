@@ -28,6 +28,8 @@ from aiohttp import web
 
 from axis.audit.sealer import AuditSealer
 from axis.delivery.push.worker import DeliveryWorker
+from axis.delivery.relay.events import EventReporter
+from axis.delivery.relay.road import NATIVE_TRANSPORTS, RelayRoad, TransportFactory
 from axis.fleet import nodes
 from axis.intake.sealing import seal_key_for
 from axis.registry.directory_sync import DirectorySource, DirectorySyncer, default_sources
@@ -37,6 +39,9 @@ from axis.retention.task import Archiving, RetentionTask
 from axis.runtime import Runtime
 from axis.settings import Settings
 from axis.stats.refresh import StatsRefresher
+from axis.vxp.peer.directory import VxpDirectorySource
+from axis.vxp.peer.poller import VxpPoller, accept_through
+from axis.vxp.peer.transport import VxpHopTransport
 from endpoints.application import build_application, build_operations_application
 
 
@@ -72,17 +77,26 @@ class BackgroundWork:
     audit_sealer: AuditSealer
     retention: RetentionTask
     directory_syncer: DirectorySyncer
+    vxp_poller: VxpPoller
+
+
+def relay_transports() -> dict[str, TransportFactory]:
+    """How the relay road reaches each kind of peer: natively, or as the VXP SDK does."""
+    return {**NATIVE_TRANSPORTS, str(PeerProtocol.VXP): VxpHopTransport}
 
 
 def directory_sources(settings: Settings) -> dict[PeerProtocol, DirectorySource]:
     """Where each kind of peer's directory is read from (the VXP surface adds its own)."""
-    return default_sources(settings)
+    return {
+        **default_sources(settings),
+        PeerProtocol.VXP: VxpDirectorySource(timeout=settings.push_timeout),
+    }
 
 
 @contextlib.asynccontextmanager
 async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
-    """Runs the push worker, statistics refresher, audit sealer, retention task and
-    directory sync while the block runs.
+    """Runs the push worker, statistics refresher, audit sealer, retention task,
+    directory sync and VXP poller while the block runs.
 
     On exit the sealer gives up its lease (another node takes it over), the
     refresher stops, then the worker stops claiming, lets pushes
@@ -91,11 +105,18 @@ async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
     """
     async with contextlib.AsyncExitStack() as running:
         node = await running.enter_async_context(nodes.present(runtime.pool, nodes.Part.WORK))
+        # Hops to peer axes ride the push worker; each peer protocol has its
+        # transport here (a VXP peer's joins NATIVE_TRANSPORTS).
+        relay = RelayRoad(runtime.settings, runtime.pool, runtime.secret_box, relay_transports())
         worker = DeliveryWorker(
-            runtime.settings, runtime.pool, runtime.registry, owner=node.node_id
+            runtime.settings, runtime.pool, runtime.registry, owner=node.node_id, relay=relay
         )
         await worker.start()
         running.push_async_callback(worker.stop)
+        # Transport events owed to the peers messages came from; on the road's session.
+        reporter = EventReporter(runtime.pool, relay, owner=node.node_id)
+        await reporter.start()
+        running.push_async_callback(reporter.stop)
         refresher = StatsRefresher(runtime.pool, runtime.settings)
         await refresher.start()
         running.push_async_callback(refresher.stop)
@@ -119,7 +140,15 @@ async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
         )
         await syncer.start()
         running.push_async_callback(syncer.stop)
-        yield BackgroundWork(worker, refresher, sealer, retention, syncer)
+        # VXP peers do not call: one node polls them, the one holding the sealer's lease.
+        poller = VxpPoller(
+            runtime.peer_cache.peers,
+            accept_through(runtime.intake),
+            leading=lambda: sealer.holds_lease,
+        )
+        await poller.start()
+        running.push_async_callback(poller.stop)
+        yield BackgroundWork(worker, refresher, sealer, retention, syncer, poller)
 
 
 def _archiving(settings: Settings) -> Archiving | None:

@@ -14,3 +14,5 @@ class Channel(StrEnum):
     DELIVERIES = "axis_deliveries"
     # Payload: the OrganId of a pull recipient with a new message in its inbox.
     INBOX = "axis_inbox"
+    # Payload: none. A transport event of a relayed-in message waits to be reported back.
+    RELAY_EVENTS = "axis_relay_events"

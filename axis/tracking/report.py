@@ -1,7 +1,8 @@
 """Tracking: what became of a message, per recipient, for its sender.
 
-One row per recipient: its transport state (queued, delivered, acked,
-retrying, dead), the business statuses it sent back, and what later
+One row per recipient: its transport state (queued, relayed, delivered,
+acked, retrying, dead), for a recipient beyond a peer axis the peer it is
+relayed through (``via``), the business statuses it sent back, and what later
 documents did to its copy (revoked, replaced, updated). A recall (13) from
 the sender is listed under every recipient, so each timeline reads whole.
 ``acts_on`` names the (first) document this one revokes, updates or
@@ -106,6 +107,8 @@ def _recipient(
     return {
         "organ_id": recipient,
         "transport_state": delivery["transport_state"],
+        # The peer axis a recipient beyond this one is relayed through (None when local).
+        "via": delivery["via"],
         "attempts": delivery["attempts"],
         "last_error": delivery["last_error"],
         "delivered_at": _iso(delivery["delivered_at"]),

@@ -91,7 +91,7 @@ def parse_to(text: str) -> set[str] | None:
     return {field.check(str(value))}
 
 
-def _routed_to(body: Body) -> tuple[str, set[str]] | None:
+def routed_to(body: Body) -> tuple[str, set[str]] | None:
     """The envelope's kind and where it goes, when it can be read at all."""
     try:
         if isinstance(body, bytes):
@@ -135,7 +135,7 @@ async def send(
     kind = message_type(caller)
     if kind is None:
         return _bad_message_type(caller, DocId="")
-    routed = _routed_to(body)
+    routed = routed_to(body)
     if routed is not None:
         if routed[0] != kind:
             detail = f"messagetype says {kind!r} but the file is a {routed[0]!r} package."

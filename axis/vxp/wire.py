@@ -54,6 +54,30 @@ class Answer:
         return json.dumps(self.as_json(), ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
+def read_answer(body: bytes) -> Answer | None:
+    """An answer as the SDK reads it (the client side of :meth:`Answer.encode`).
+
+    ``None`` when the body is not a JSON object with ``status``, ``ErrorCode``
+    and ``ErrorDesc``: not a VXP answer at all (a proxy's error page, a cut
+    body). Numbers and strings are interchangeable, as they are for Gson;
+    ``status`` ``FAIL`` wins over an ``ErrorCode`` of ``"0"``.
+    """
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(document, dict) or not document.keys() >= _MANDATORY:
+        return None
+    error_code = str(document["ErrorCode"])
+    if str(document["status"]) == "FAIL" and error_code == OK:
+        error_code = INTERNAL
+    extra = {key: value for key, value in document.items() if key not in _MANDATORY}
+    return Answer(error_code, str(document["ErrorDesc"]), extra)
+
+
+_MANDATORY = frozenset({"status", "ErrorCode", "ErrorDesc"})
+
+
 def success(description: str = "Success", **extra: Any) -> Answer:
     return Answer(OK, description, extra)
 

@@ -11,6 +11,7 @@ from endpoints import (
     admin_nodes,
     api_agencies,
     api_messages,
+    api_relay,
     api_stats,
     openapi,
 )
@@ -25,6 +26,7 @@ async def test_the_description_covers_every_api_route() -> None:
         admin_deliveries,
         admin_nodes,
         api_stats,
+        api_relay,
     ):
         module.add_routes(app)
     openapi.add_routes(app)

@@ -45,6 +45,32 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True)
+class RelayClaim:
+    """The leased relay deliveries of one message behind one peer: one hop.
+
+    ``origin``, ``origin_message_id`` and ``path`` are those of the hop that
+    brought the message here (None and empty when it entered the federation here).
+    """
+
+    delivery_ids: tuple[int, ...]
+    message_id: str
+    peer_name: str
+    endpoint_url: str
+    recipients: tuple[str, ...]
+    attempts: int
+    origin: str | None
+    origin_message_id: str | None
+    path: tuple[str, ...]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    pushes: list[Claim]
+    hops: list[RelayClaim]
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     delivery_id: int
     result: PushResult
@@ -60,6 +86,9 @@ class ClaimRequest:
     oldest_first: bool
     # Pushes in flight at one endpoint, counted across the fleet.
     endpoint_limit: int
+    # Hops in flight to one peer axis, counted alike: a peer carries the
+    # traffic of many agencies, and each hop waits for the far end's intake.
+    peer_limit: int = 32
 
 
 def _large_body(pool: Pool, row: asyncpg.Record) -> dict[str, Any]:
@@ -71,19 +100,65 @@ def _large_body(pool: Pool, row: asyncpg.Record) -> dict[str, Any]:
 
 
 async def claim(pool: Pool, request: ClaimRequest) -> list[Claim]:
+    """Due pushes only (the relay road's hops stay where they are)."""
+    return (await claim_work(pool, request, hops=False)).pushes
+
+
+async def claim_work(pool: Pool, request: ClaimRequest, *, hops: bool = True) -> Claimed:
+    """Due pushes and hops in one claim: the same endpoint locks, slots and leases.
+
+    A peer is an endpoint like an agency's (its URL has a ``push_endpoints``
+    row), so the push road's per-endpoint limit and circuit cover it.
+    """
     async with pool.acquire() as connection, connection.transaction():
         locked = await connection.fetch(sql.query("delivery_lock_endpoints"))
         if not locked:
-            return []
+            return Claimed([], [])
+        endpoints = [row["endpoint_url"] for row in locked]
         rows = await connection.fetch(
             sql.query("delivery_claim"),
             request.owner,
             request.lease_seconds,
             request.limit,
             request.oldest_first,
-            [row["endpoint_url"] for row in locked],
+            endpoints,
             request.endpoint_limit,
         )
+        relay_rows = []
+        if hops and len(rows) < request.limit:
+            relay_rows = await connection.fetch(
+                sql.query("relay_claim"),
+                request.owner,
+                request.lease_seconds,
+                request.limit - len(rows),
+                endpoints,
+                request.peer_limit,
+            )
+    return Claimed(_pushes(pool, rows), _hops(relay_rows))
+
+
+def _hops(rows: Sequence[asyncpg.Record]) -> list[RelayClaim]:
+    grouped: dict[tuple[str, str], list[asyncpg.Record]] = {}
+    for row in rows:
+        grouped.setdefault((row["message_id"], row["via"]), []).append(row)
+    return [
+        RelayClaim(
+            delivery_ids=tuple(row["id"] for row in group),
+            message_id=message_id,
+            peer_name=peer_name,
+            endpoint_url=group[0]["endpoint_url"],
+            recipients=tuple(row["recipient_id"] for row in group),
+            attempts=max(row["attempts"] for row in group),
+            origin=group[0]["origin"],
+            origin_message_id=group[0]["origin_message_id"],
+            path=tuple(group[0]["path"] or ()),
+            body=bytes(group[0]["body"]),
+        )
+        for (message_id, peer_name), group in grouped.items()
+    ]
+
+
+def _pushes(pool: Pool, rows: Sequence[asyncpg.Record]) -> list[Claim]:
     return [
         Claim(
             delivery_id=row["id"],
@@ -106,10 +181,18 @@ async def claim(pool: Pool, request: ClaimRequest) -> list[Claim]:
     ]
 
 
-_SETTLED = (TransportState.DELIVERED, TransportState.DEAD)
+_SETTLED = (TransportState.DELIVERED, TransportState.RELAYED, TransportState.DEAD)
 
 
 def _trail_entry(row: asyncpg.Record) -> audit.AuditEntry:
+    if row["transport_state"] == TransportState.RELAYED:
+        return trail.relayed(
+            row["message_id"],
+            row["recipient_id"],
+            peer=row["via"],
+            delivery_id=row["id"],
+            attempts=row["attempts"],
+        )
     if row["transport_state"] == TransportState.DELIVERED:
         return trail.delivered(
             row["message_id"],
@@ -125,6 +208,7 @@ def _trail_entry(row: asyncpg.Record) -> audit.AuditEntry:
         delivery_id=row["id"],
         attempts=row["attempts"],
         last_error=row["last_error"],
+        via=DeliveryMode.PUSH if row["via"] is None else DeliveryMode.RELAY,
     )
 
 

@@ -31,6 +31,7 @@ from axis.delivery.push import client as push_client
 from axis.delivery.push.backoff import Backoff
 from axis.delivery.push.circuit_breaker import CircuitState, Judgement
 from axis.delivery.push.client import PushOutcome, PushResult
+from axis.delivery.relay.road import RelayRoad
 from axis.expiring_cache import ExpiringCache
 from axis.registry.agencies import AgencyNotFound, Registry
 from axis.settings import Settings
@@ -55,6 +56,9 @@ class WorkerOptions:
     max_in_flight: int = 256
     secret_ttl: float = 60.0
     flush_interval: float = 0.02
+    # Hops in flight per peer axis, fleet-wide (an agency's endpoint gets
+    # Settings.push_concurrency_per_endpoint).
+    peer_concurrency: int = 32
 
 
 def new_owner() -> str:
@@ -69,8 +73,11 @@ class DeliveryWorker:
         registry: Registry,
         options: WorkerOptions | None = None,
         owner: str | None = None,
+        relay: RelayRoad | None = None,
     ) -> None:
         self._settings = settings
+        # Hops to peer axes ride the same claims, slots, circuits and budget.
+        self._relay = relay
         self._pool = pool
         self._options = options or WorkerOptions()
         self.owner = owner or new_owner()
@@ -109,6 +116,8 @@ class DeliveryWorker:
             asyncio.create_task(self._flush_loop(), name="delivery-outcomes"),
             asyncio.create_task(wakeup.listen(self._pool, self.wake), name="delivery-listen"),
         ]
+        if self._relay is not None:
+            await self._relay.start()
         logger.info("delivery worker started", extra={"owner": self.owner})
 
     def wake(self) -> None:
@@ -136,6 +145,8 @@ class DeliveryWorker:
             logger.warning("leases left to expire", extra={"error": str(error)})
         if self._session is not None:
             await self._session.close()
+        if self._relay is not None:
+            await self._relay.close()
         logger.info("delivery worker stopped", extra={"owner": self.owner})
 
     # -- claiming ------------------------------------------------------------
@@ -146,16 +157,13 @@ class DeliveryWorker:
             self._wake.clear()
             free = self._options.max_in_flight - len(self._pushes)
             limit = min(self._options.batch_size, free)
-            claimed: list[claims.Claim] = []
+            claimed = 0
             try:
                 if limit > 0:
-                    request = self._claim_request(limit, batches + 1)
-                    claimed = await claims.claim(self._pool, request)
+                    claimed = await self._claim(self._claim_request(limit, batches + 1))
                     if claimed:
                         batches += 1
-                    for claim in claimed:
-                        self._start(claim)
-                if limit > 0 and len(claimed) == limit:
+                if limit > 0 and claimed == limit:
                     await asyncio.sleep(0)
                     continue
                 wait = self._options.poll_interval
@@ -181,7 +189,65 @@ class DeliveryWorker:
             limit=limit,
             oldest_first=batch_number % self._options.routine_every == 0,
             endpoint_limit=self._settings.push_concurrency_per_endpoint,
+            peer_limit=self._options.peer_concurrency,
         )
+
+    async def _claim(self, request: claims.ClaimRequest) -> int:
+        """Claims and starts pushes and hops; how many slots they took."""
+        claimed = await claims.claim_work(self._pool, request, hops=self._relay is not None)
+        for claim in claimed.pushes:
+            self._start(claim)
+        for hop in claimed.hops:
+            self._start_hop(hop)
+        return len(claimed.pushes) + len(claimed.hops)
+
+    def _start_hop(self, claim: claims.RelayClaim) -> None:
+        endpoint = claim.endpoint_url
+        self._in_flight[endpoint] = self._in_flight.get(endpoint, 0) + 1
+        task = asyncio.create_task(self._send_hop(claim))
+        self._pushes.add(task)
+        task.add_done_callback(self._pushes.discard)
+
+    async def _send_hop(self, claim: claims.RelayClaim) -> None:
+        assert self._relay is not None
+        try:
+            try:
+                outcome = (await self._relay.send(claim)).as_push_outcome()
+            except _DATABASE_ERRORS as error:
+                # The peer could not be read: the lease runs out and the hop is claimed again.
+                logger.warning(
+                    "hop skipped: peer unavailable",
+                    extra={"message_id": claim.message_id, "error": str(error)},
+                )
+                return
+            if outcome.result is not PushResult.DELIVERED:
+                logger.info(
+                    "hop not relayed",
+                    extra={"message_id": claim.message_id, "peer": claim.peer_name,
+                           "result": str(outcome.result), "error": outcome.error},
+                )  # fmt: skip
+            self._finish(claim.endpoint_url, claim.delivery_ids, claim.attempts, outcome)
+        finally:
+            self._in_flight[claim.endpoint_url] -= 1
+            self._wake.set()
+
+    def _finish(
+        self, endpoint: str, delivery_ids: tuple[int, ...], attempts: int, outcome: PushOutcome
+    ) -> None:
+        """Queues the outcome of one push or hop for the next batch write."""
+        self._judgements.append((endpoint, _judgement(outcome)))
+        delay = 0.0
+        if outcome.result is PushResult.RETRY:
+            delay = (
+                outcome.retry_after
+                if outcome.retry_after is not None
+                else self._backoff.delay(attempts)
+            )
+        self._outcomes.extend(
+            claims.Outcome(delivery_id, outcome.result, delay, outcome.error)
+            for delivery_id in delivery_ids
+        )
+        self._outcome_ready.set()
 
     def _start(self, claim: claims.Claim) -> None:
         endpoint = claim.push.endpoint_url
@@ -205,18 +271,7 @@ class DeliveryWorker:
                     extra={"delivery_id": claim.delivery_id, "error": str(error)},
                 )
                 return
-            self._judgements.append((endpoint, _judgement(outcome)))
-            delay = 0.0
-            if outcome.result is PushResult.RETRY:
-                delay = (
-                    outcome.retry_after
-                    if outcome.retry_after is not None
-                    else self._backoff.delay(claim.attempts)
-                )
-            self._outcomes.append(
-                claims.Outcome(claim.delivery_id, outcome.result, delay, outcome.error)
-            )
-            self._outcome_ready.set()
+            self._finish(endpoint, (claim.delivery_id,), claim.attempts, outcome)
         finally:
             self._in_flight[endpoint] -= 1
             self._wake.set()

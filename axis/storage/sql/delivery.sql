@@ -117,12 +117,15 @@ WITH outcome AS (
 )
 UPDATE deliveries d
 SET transport_state = CASE
+        -- A peer that took a hop has relayed it; delivered is its far end's word.
+        WHEN o.result = 'delivered' AND d.mode = 'relay' THEN 'relayed'
         WHEN o.result = 'delivered' THEN 'delivered'
         WHEN o.result = 'dead' THEN 'dead'
         WHEN now() >= coalesce(d.budget_from, d.created_at) + make_interval(secs => $6) THEN 'dead'
         ELSE 'retrying' END,
     attempts = d.attempts + 1,
-    delivered_at = CASE WHEN o.result = 'delivered' THEN now() ELSE d.delivered_at END,
+    delivered_at = CASE WHEN o.result = 'delivered' AND d.mode <> 'relay' THEN now()
+                        ELSE d.delivered_at END,
     next_attempt_at = CASE WHEN o.result = 'retry'
         THEN least(now() + make_interval(secs => o.delay),
                    coalesce(d.budget_from, d.created_at) + make_interval(secs => $6))
@@ -133,7 +136,7 @@ SET transport_state = CASE
 FROM outcome o
 WHERE d.id = o.id AND d.lease_owner = $1
 RETURNING d.id, d.message_id, d.recipient_id, d.transport_state, d.attempts, d.last_error,
-          extract(epoch FROM d.delivered_at - d.created_at)::float8 AS latency
+          d.via, extract(epoch FROM d.delivered_at - d.created_at)::float8 AS latency
 
 -- name: delivery_release_leases
 -- Gives back claims this worker will not finish (shutdown).
@@ -144,27 +147,34 @@ WHERE lease_owner = $1 AND transport_state IN ('queued', 'retrying')
 -- name: delivery_postpone_endpoint
 -- While an endpoint's circuit is open its due work waits, unclaimed and not
 -- failed, until the half-open probe may run.
+-- A peer's relay deliveries wait alike: its circuit is that of its URL.
 UPDATE deliveries d
 SET next_attempt_at = now() + make_interval(secs => $2)
-FROM agencies a
-WHERE a.organ_id = d.recipient_id AND a.endpoint_url = $1
-  AND d.mode = 'push' AND d.transport_state IN ('queued', 'retrying')
+WHERE ((d.mode = 'push'
+        AND d.recipient_id IN (SELECT a.organ_id FROM agencies a WHERE a.endpoint_url = $1))
+       OR (d.mode = 'relay' AND d.via IN (SELECT p.name FROM peers p WHERE p.url = $1)))
+  AND d.transport_state IN ('queued', 'retrying')
   AND d.next_attempt_at < now() + make_interval(secs => $2)
   AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())
 
 -- name: delivery_next_due_in
--- Seconds until the earliest push attempt that is not due yet, or NULL.
-SELECT extract(epoch FROM min(next_attempt_at) - now())::float8
-FROM deliveries
-WHERE mode = 'push' AND transport_state IN ('queued', 'retrying')
+-- Seconds until the earliest push or relay attempt that is not due yet, or NULL.
+-- Two minima, so each reads its own partial index.
+SELECT extract(epoch FROM least(
+    (SELECT min(next_attempt_at) FROM deliveries
+     WHERE mode = 'push' AND transport_state IN ('queued', 'retrying')),
+    (SELECT min(next_attempt_at) FROM deliveries
+     WHERE mode = 'relay' AND transport_state IN ('queued', 'retrying'))
+) - now())::float8
 
 -- name: delivery_list
 -- $1 state (NULL for all), $2 after this id (cursor), $3 limit.
 SELECT d.id, d.message_id, d.recipient_id, d.kind, d.mode, d.transport_state, d.priority,
        d.attempts, d.last_error, d.created_at, d.next_attempt_at, d.delivered_at,
-       a.endpoint_url
+       coalesce(a.endpoint_url, p.url) AS endpoint_url
 FROM deliveries d
-JOIN agencies a ON a.organ_id = d.recipient_id
+LEFT JOIN agencies a ON a.organ_id = d.recipient_id
+LEFT JOIN peers p ON p.name = d.via
 WHERE ($1::text IS NULL OR d.transport_state = $1) AND d.id > $2
 ORDER BY d.id
 LIMIT $3
@@ -217,3 +227,75 @@ RETURNING p.endpoint_url,
                ELSE 'half_open' END AS state,
           coalesce(greatest(0, extract(epoch FROM p.opened_until - now())), 0)::float8
               AS reopens_in
+
+-- name: relay_claim
+-- Relay deliveries, claimed like pushes in the claim's transaction (after
+-- delivery_lock_endpoints): $1 owner, $2 lease seconds, $3 at most this many
+-- hops, $4 endpoints this transaction has locked, $5 the per-peer limit.
+-- A hop carries every due recipient of one message behind one peer, so a
+-- peer's slots count hops in flight (distinct messages leased), not
+-- recipients; its circuit is that of its URL, as an agency's endpoint's.
+WITH endpoint AS (
+    SELECT p.endpoint_url,
+           CASE WHEN p.opened_until IS NULL THEN $5::int
+                WHEN p.opened_until > now() THEN 0
+                ELSE 1 END
+           - (SELECT count(DISTINCT d.message_id)::int
+              FROM peers held
+              JOIN deliveries d ON d.via = held.name AND d.lease_owner IS NOT NULL
+              WHERE held.url = p.endpoint_url AND d.lease_expires_at > now()) AS free
+    FROM push_endpoints p
+    WHERE p.endpoint_url = ANY ($4::text[])
+      -- Only peers' URLs: an agency's endpoint costs a relay claim nothing.
+      AND p.endpoint_url IN (SELECT url FROM peers WHERE outbound_secret_ciphertext IS NOT NULL)
+), room AS (
+    SELECT peer.name, endpoint.endpoint_url, endpoint.free
+    FROM endpoint
+    JOIN peers peer ON peer.url = endpoint.endpoint_url
+    WHERE endpoint.free > 0 AND peer.outbound_secret_ciphertext IS NOT NULL
+), offered AS (
+    SELECT room.name, room.endpoint_url, room.free, o.message_id, o.priority, o.due
+    FROM room
+    CROSS JOIN LATERAL (
+        SELECT d.message_id, max(d.priority) AS priority, min(d.next_attempt_at) AS due
+        FROM deliveries d
+        WHERE d.via = room.name
+          AND d.mode = 'relay'
+          AND d.transport_state IN ('queued', 'retrying')
+          AND d.next_attempt_at <= now()
+          AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())
+        GROUP BY d.message_id
+        ORDER BY max(d.priority) DESC, min(d.next_attempt_at), d.message_id
+        LIMIT room.free
+    ) AS o
+), ranked AS (
+    SELECT offered.*,
+           row_number() OVER (PARTITION BY offered.endpoint_url
+                              ORDER BY offered.priority DESC, offered.due) AS place
+    FROM offered
+), picked AS (
+    SELECT ranked.name, ranked.message_id
+    FROM ranked
+    WHERE ranked.place <= ranked.free
+    ORDER BY ranked.priority DESC, ranked.due
+    LIMIT $3
+), leased AS (
+    UPDATE deliveries d
+    SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2)
+    FROM picked
+    WHERE d.message_id = picked.message_id AND d.via = picked.name
+      AND d.mode = 'relay'
+      AND d.transport_state IN ('queued', 'retrying')
+      AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())
+    RETURNING d.id, d.message_id, d.recipient_id, d.via, d.priority, d.attempts
+)
+SELECT leased.id, leased.message_id, leased.recipient_id, leased.via, leased.priority,
+       leased.attempts, peer.url AS endpoint_url, h.origin, h.origin_message_id, h.path,
+       -- A hop carries the whole body (pieces joined here; a purged body is NULL).
+       coalesce((SELECT string_agg(b.content, ''::bytea ORDER BY b.part)
+                 FROM message_bodies b WHERE b.message_id = m.id), m.body) AS body
+FROM leased
+JOIN messages m ON m.id = leased.message_id
+JOIN peers peer ON peer.name = leased.via
+LEFT JOIN relay_hops h ON h.message_id = leased.message_id
+ORDER BY leased.priority DESC, leased.message_id, leased.id

@@ -32,8 +32,8 @@ ON CONFLICT DO NOTHING
 RETURNING id;
 
 -- name: intake_insert_deliveries
-INSERT INTO deliveries (message_id, recipient_id, kind, mode, priority)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::smallint[]);
+INSERT INTO deliveries (message_id, recipient_id, kind, mode, priority, via)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::text[]);
 
 -- name: intake_find_document
 -- The original, not the revocations or updates that repeat its DocumentId.
@@ -85,7 +85,8 @@ SELECT id, kind, sender_id, document_id, business_type, acts_on_message_id, acce
 FROM messages WHERE id = $1;
 
 -- name: tracking_deliveries
-SELECT recipient_id, transport_state, attempts, last_error, delivered_at, acked_at, business_status
+SELECT recipient_id, transport_state, via, attempts, last_error, delivered_at, acked_at,
+       business_status
 FROM deliveries WHERE message_id = $1 ORDER BY id;
 
 -- name: tracking_statuses

@@ -1,0 +1,1 @@
+"""The relay road: deliveries to recipients beyond a peer axis, carried by hops."""
