@@ -111,9 +111,7 @@ async def _http_limit(folder: Path) -> dict[str, float]:
     script = folder / "bare.py"
     script.write_text(_BARE)
     port = fleet_intake._free_port()
-    servers = [
-        subprocess.Popen([sys.executable, str(script), str(port)]) for _ in range(WORKERS)
-    ]  # fmt: skip
+    servers = [_start([sys.executable, str(script), str(port)]) for _ in range(WORKERS)]
     try:
         await _wait_listening(port)
         output = await _wrk("-d", f"{HTTP_SECONDS}s", f"http://127.0.0.1:{port}/")
@@ -172,7 +170,28 @@ async def _new_database(server_url: str) -> str:
     return with_database(server_url, name)
 
 
-async def _round(code: Path, server_url: str, folder: Path, messages: int, size: int) -> dict[str, Any]:
+def _start(
+    command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def _profiler(pid: int, profile: Path | None) -> subprocess.Popen[bytes] | None:
+    """py-spy over the server and its workers, collapsed stacks (``--profile``)."""
+    if profile is None:
+        return None
+    return subprocess.Popen(
+        ["py-spy", "record", "--subprocesses", "--nonblocking", "--format", "raw",
+         "--rate", "200", "-o", str(profile), "-p", str(pid)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+async def _round(
+    code: Path, server_url: str, folder: Path, messages: int, size: int, profile: Path | None
+) -> dict[str, Any]:
     node = Node(code, await _new_database(server_url), folder)
     credentials, recipients, secrets = await asyncio.to_thread(fleet_intake._set_up, node)
     manifest = await asyncio.to_thread(
@@ -181,16 +200,16 @@ async def _round(code: Path, server_url: str, folder: Path, messages: int, size:
     lua = folder / "post.lua"
     lua.write_text(fleet_intake._LUA)
     port = fleet_intake._free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "axis", "serve", "--port", str(port)],
-        cwd=code, env=node.environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    server = _start(
+        [sys.executable, "-m", "axis", "serve", "--port", str(port)], code, node.environment()
+    )
     try:
         await fleet_intake._wait_ready(port)
         processes = [psutil.Process(server.pid), *psutil.Process(server.pid).children(True)]
         cpu_before = sum(sum(p.cpu_times()[:2]) for p in processes)
         load = os.getloadavg()[0]
         since = await fleet_intake._database_now(node.url)
+        profiler = _profiler(server.pid, profile)
         run = await asyncio.create_subprocess_exec(
             "wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", "600s", "--timeout", "30s",
             "--latency", "-s", str(lua), f"http://127.0.0.1:{port}", "--", str(manifest), "2",
@@ -200,6 +219,9 @@ async def _round(code: Path, server_url: str, folder: Path, messages: int, size:
         run.send_signal(signal.SIGINT)
         output = (await run.communicate())[0].decode()
         cpu_used = sum(sum(p.cpu_times()[:2]) for p in processes) - cpu_before
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait()
     finally:
         server.terminate()
         server.wait()
@@ -219,7 +241,7 @@ async def _round(code: Path, server_url: str, folder: Path, messages: int, size:
 
 
 async def measure(
-    codes: dict[str, Path], messages: int, size: int, rounds: int
+    codes: dict[str, Path], messages: int, size: int, rounds: int, profile: Path | None = None
 ) -> dict[str, Any]:
     _ensure_wrk()
     folder = Path(tempfile.mkdtemp(prefix="axis-intake-wrk-", dir="/tmp"))
@@ -232,7 +254,10 @@ async def measure(
                     print(f"round {number + 1}: {name} ({code})", file=sys.stderr, flush=True)
                     work = folder / f"{name}-{number}"
                     work.mkdir()
-                    results[name].append(await _round(code, server_url, work, messages, size))
+                    where = None if profile is None else Path(f"{profile}.{name}.{number}.txt")
+                    results[name].append(
+                        await _round(code, server_url, work, messages, size, where)
+                    )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     cores = os.cpu_count() or 1
@@ -290,11 +315,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="rounds per build")
     parser.add_argument("--compare", type=Path, help="another checkout, measured in turn")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--profile", type=Path, help="py-spy collapsed stacks to PATH.BUILD.N.txt")
     arguments = parser.parse_args()
     codes = {"this": REPOSITORY}
     if arguments.compare is not None:
         codes = {"compared": arguments.compare.resolve(), **codes}
-    report = asyncio.run(measure(codes, arguments.messages, arguments.size, arguments.rounds))
+    report = asyncio.run(
+        measure(codes, arguments.messages, arguments.size, arguments.rounds, arguments.profile)
+    )
     print(json.dumps(report) if arguments.json else _describe(report))
 
 
