@@ -79,3 +79,17 @@ WHERE d.id NOT IN (SELECT id FROM acked);
 -- name: commit_without_flush
 -- Only for writes a crash may lose harmlessly; later durable commits flush them too.
 SET LOCAL synchronous_commit TO off;
+
+-- name: message_access_batch
+-- message_access for many ids at once, in the order asked ($1 WITH ORDINALITY). The
+-- body comes only while the readable bodies so far add up to at most $3 bytes: a batch
+-- answer stays bounded, and a message left out is fetched alone.
+SELECT asked.id AS message_id, m.sender_id, d.id AS delivery_id, d.mode, d.transport_state,
+       CASE WHEN sum(CASE WHEN d.id IS NOT NULL OR m.sender_id = $2
+                          THEN octet_length(m.body) ELSE 0 END)
+                 OVER (ORDER BY asked.n) <= $3
+            THEN m.body END AS body
+FROM unnest($1::text[]) WITH ORDINALITY AS asked (id, n)
+LEFT JOIN messages m ON m.id = asked.id
+LEFT JOIN deliveries d ON d.message_id = m.id AND d.recipient_id = $2
+ORDER BY asked.n;
