@@ -93,8 +93,9 @@ async def test_a_batch_ack_acks_each_once_and_answers_in_order(api: Api) -> None
     [{}, {"ids": []}, {"ids": ["a"] * 101}, {"ids": [3]}, {"ids": ["with space"]}, [1]],
 )
 async def test_a_bad_batch_is_refused(api: Api, body: object) -> None:
-    code, problem = await api.post_json(NGHE_AN, "/api/v1/inbox/fetch", body)
-    assert code == 400 and problem["code"] in ("request.invalid", "input.malformed")
+    headers = api.agency(NGHE_AN).headers
+    async with api.client.post("/api/v1/inbox/fetch", json=body, headers=headers) as answer:
+        assert answer.status == 400, await answer.text()
 
 
 async def test_bad_acks_are_refused(api: Api) -> None:
