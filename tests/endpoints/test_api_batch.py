@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from axis.client.agency_client import AgencyClient
 from axis.client.batches import read_batch
 from axis.delivery.pull.service import BatchItem
 from endpoints.api_batch import multipart
@@ -117,3 +118,16 @@ def test_the_multipart_reads_back_byte_exact_whatever_the_bytes() -> None:
     assert batch.messages == {"a": awkward, "d": b""}
     assert batch.problems["b"]["code"] == "message.not_found"
     assert batch.problems["c"]["code"] == "batch.too_large"
+
+
+async def test_the_agency_client_takes_the_batch_road(api: Api) -> None:
+    sent = [await api.send(SENDER, document(SENDER, [NGHE_AN])) for _ in range(2)]
+    ids = [item["id"] for item in sent]
+    base_url = str(api.client.make_url("/")).rstrip("/")
+    async with AgencyClient(base_url, api.agency(NGHE_AN).secret) as client:
+        batch = await client.fetch_many(ids)
+        assert list(batch.messages) == ids and batch.problems == {}
+        answers = await client.ack_many([*ids, "nonexistent"])
+    assert [answer["id"] for answer in answers] == [*ids, "nonexistent"]
+    assert answers[2]["problem"]["code"] == "message.not_found"
+    assert all(answer["transport_state"] == "acked" for answer in answers[:2])
