@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
+import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,6 +52,8 @@ class Settings:
     rate_limit_source_per_minute: int = 600
     rate_limit_agency_per_minute: int = 6000
     trusted_proxies: tuple[str, ...] = ()
+    # This axis's name among its peers (AXIS_NAME); the default is the host name.
+    name: str = field(default_factory=socket.gethostname)
 
     def __post_init__(self) -> None:
         # Settings that only make sense together are refused together, at start-up.
@@ -152,6 +156,18 @@ def _addresses(text: str) -> tuple[str, ...]:
     return values
 
 
+_AXIS_NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def _axis_name(text: str) -> str:
+    # It travels in X-Axis-Path, comma-separated, and is a peer's name on
+    # the far side: the same characters as a peer name, no commas.
+    value = text.strip()
+    if not _AXIS_NAME.match(value):
+        raise ValueError("must be 1 to 64 letters, digits, '.', '_' or '-'")
+    return value
+
+
 def _path_prefix(text: str) -> str:
     value = "/" + text.strip().strip("/")
     if value == "/":
@@ -225,6 +241,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "trusted_proxies",
         _addresses,
         "reverse proxies whose X-Forwarded-For names the source address, commas",
+    ),
+    SettingSpec(
+        "name",
+        _axis_name,
+        "this axis's name among its peers (X-Axis-Origin, X-Axis-Path); default: the host name",
     ),
 )
 

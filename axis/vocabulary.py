@@ -23,6 +23,8 @@ class DeliveryMode(StrEnum):
 
     PUSH = "push"
     PULL = "pull"
+    # Beyond a peer axis: handed on to the peer named in the delivery's ``via``.
+    RELAY = "relay"
 
 
 class TransportState(StrEnum):
@@ -31,10 +33,14 @@ class TransportState(StrEnum):
     ``queued`` -> ``delivered`` (the recipient has the bytes) -> ``acked`` (it
     said it is done with them); a push that fails waits in ``retrying`` until
     it succeeds or its retry budget ends in ``dead``, which an operator may
-    send back to ``queued`` or end as ``discarded``.
+    send back to ``queued`` or end as ``discarded``. A recipient beyond a peer
+    axis goes ``queued`` -> ``relayed`` (the peer accepted the hop) and then
+    follows the events the peer reports back.
     """
 
     QUEUED = "queued"
+    # Only for a recipient beyond a peer: the peer accepted the hop.
+    RELAYED = "relayed"
     DELIVERED = "delivered"
     ACKED = "acked"
     RETRYING = "retrying"
@@ -47,6 +53,8 @@ class ReceivedVia(StrEnum):
 
     API = "api"
     VXP = "vxp"
+    # From a peer axis, through POST /api/v1/relay or polled from a VXP peer.
+    RELAY = "relay"
 
 
 class AuditAction(StrEnum):
@@ -56,6 +64,7 @@ class AuditAction(StrEnum):
     MESSAGE_REFUSE = "message.refuse"
     MESSAGE_DELIVER = "message.deliver"
     MESSAGE_ACK = "message.ack"
+    MESSAGE_RELAY = "message.relay"
     DELIVERY_DEAD = "delivery.dead"
     DELIVERY_RETRY = "delivery.retry"
     DELIVERY_DISCARD = "delivery.discard"
@@ -71,6 +80,10 @@ class AuditAction(StrEnum):
     USER_SIGN_IN_FAILED = "user.sign_in_failed"
     USER_LOCKED = "user.locked"
     USER_SIGN_OUT = "user.sign_out"
+    PEER_ADD = "peer.add"
+    PEER_REMOVE = "peer.remove"
+    PEER_SET_SECRET = "peer.set_secret"  # noqa: S105 (an audit action, not a secret)
+    PEER_SYNC = "peer.sync"
 
 
 class RefusalKind(StrEnum):
