@@ -138,7 +138,8 @@ class _Run:
                     await client.get(message_id)
                     self._delivered([message_id])
                     taken.append(message_id)
-            await client.ack_many(taken)
+            if taken:
+                await client.ack_many(taken)
             self._check_all_delivered()
 
     async def receive(self, client: AgencyClient) -> None:
