@@ -159,9 +159,53 @@ class _TransitionCollector:
         yield sealed
 
 
-def exposition(backlog: Mapping[str, int], transitions: Sequence[TransitionFigure] = ()) -> bytes:
-    """The text format: this process's (or all workers') metrics plus the backlog and the
-    agencies in transition."""
+@dataclass(frozen=True, slots=True)
+class RetentionFigure:
+    """Retention as /metrics shows it; times as Unix times, None when there is none."""
+
+    body_bytes_held: int
+    oldest_unsettled_timestamp: float | None
+    next_purge_timestamp: float | None
+    held_documents: int
+
+
+class _RetentionCollector:
+    def __init__(self, figure: RetentionFigure) -> None:
+        self._figure = figure
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        figure = self._figure
+        yield GaugeMetricFamily(
+            "axis_retention_body_bytes",
+            "Bytes of message bodies the axis holds (as of the last daily retention run).",
+            value=figure.body_bytes_held,
+        )
+        yield GaugeMetricFamily(
+            "axis_retention_held_documents",
+            "Documents under an active legal hold (linked documents are held with them).",
+            value=figure.held_documents,
+        )
+        if figure.oldest_unsettled_timestamp is not None:
+            yield GaugeMetricFamily(
+                "axis_retention_oldest_unsettled_timestamp_seconds",
+                "When the oldest delivery not yet acked, discarded or dead was created.",
+                value=figure.oldest_unsettled_timestamp,
+            )
+        if figure.next_purge_timestamp is not None:
+            yield GaugeMetricFamily(
+                "axis_retention_next_purge_timestamp_seconds",
+                "When the next month's bodies are due to be purged.",
+                value=figure.next_purge_timestamp,
+            )
+
+
+def exposition(
+    backlog: Mapping[str, int],
+    transitions: Sequence[TransitionFigure] = (),
+    retention: RetentionFigure | None = None,
+) -> bytes:
+    """The text format: this process's (or all workers') metrics plus the backlog, the
+    agencies in transition and the retention figures."""
     registry = CollectorRegistry()
     if multiprocess_enabled():
         multiprocess.MultiProcessCollector(registry)
@@ -171,6 +215,8 @@ def exposition(backlog: Mapping[str, int], transitions: Sequence[TransitionFigur
     backlog_registry = CollectorRegistry()
     backlog_registry.register(_BacklogCollector(backlog))
     backlog_registry.register(_TransitionCollector(transitions))
+    if retention is not None:
+        backlog_registry.register(_RetentionCollector(retention))
     return bytes(text) + bytes(generate_latest(backlog_registry))
 
 

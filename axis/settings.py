@@ -23,6 +23,16 @@ from axis.working_days import DEFAULT_HOLIDAYS, parse_holidays
 
 
 @dataclass(frozen=True, slots=True)
+class RetentionOverride:
+    """One sending agency's own retention, for one kind (None: both kinds)."""
+
+    organ_id: str
+    kind: str | None
+    body_days: int
+    metadata_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
@@ -52,6 +62,12 @@ class Settings:
     rate_limit_source_per_minute: int = 600
     rate_limit_agency_per_minute: int = 6000
     trusted_proxies: tuple[str, ...] = ()
+    retention_body_days_edoc: int = 90
+    retention_body_days_status: int = 90
+    retention_metadata_days_edoc: int = 3653
+    retention_metadata_days_status: int = 3653
+    retention_overrides: tuple[RetentionOverride, ...] = ()
+    archive_dir: Path | None = None
     # This axis's name among its peers (AXIS_NAME); the default is the host name.
     name: str = field(default_factory=socket.gethostname)
 
@@ -175,6 +191,33 @@ def _path_prefix(text: str) -> str:
     return value
 
 
+_RETENTION_DAYS = (1, 365 * 100)
+
+
+def _retention_overrides(text: str) -> tuple[RetentionOverride, ...]:
+    """``ORGAN_ID:KIND:BODY_DAYS[:METADATA_DAYS]`` entries separated by commas; KIND is
+    edoc, status or * (both)."""
+    days = _integer(*_RETENTION_DAYS)
+    overrides = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        pieces = entry.split(":")
+        if len(pieces) not in (3, 4) or pieces[1] not in ("edoc", "status", "*"):
+            raise ValueError(
+                f"must be ORGAN_ID:KIND:BODY_DAYS[:METADATA_DAYS] entries (KIND edoc, status "
+                f"or *) separated by commas, not {entry!r}"
+            )
+        organ_id, kind = pieces[0].strip(), pieces[1]
+        if not organ_id:
+            raise ValueError(f"names no agency in {entry!r}")
+        metadata = days(pieces[3]) if len(pieces) == 4 else None
+        overrides.append(
+            RetentionOverride(organ_id, None if kind == "*" else kind, days(pieces[2]), metadata)
+        )
+    return tuple(overrides)
+
+
 @dataclass(frozen=True, slots=True)
 class SettingSpec:
     name: str
@@ -241,6 +284,37 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "trusted_proxies",
         _addresses,
         "reverse proxies whose X-Forwarded-For names the source address, commas",
+    ),
+    SettingSpec(
+        "retention_body_days_edoc",
+        _integer(*_RETENTION_DAYS),
+        "days a document's body is kept once settled (every recipient acked, discarded or dead)",
+    ),
+    SettingSpec(
+        "retention_body_days_status",
+        _integer(*_RETENTION_DAYS),
+        "days a status's body is kept once settled",
+    ),
+    SettingSpec(
+        "retention_metadata_days_edoc",
+        _integer(*_RETENTION_DAYS),
+        "days a document's metadata, statuses, refusals and audit entries are kept",
+    ),
+    SettingSpec(
+        "retention_metadata_days_status",
+        _integer(*_RETENTION_DAYS),
+        "days a status's metadata is kept",
+    ),
+    SettingSpec(
+        "retention_overrides",
+        _retention_overrides,
+        "per sending agency: ORGAN_ID:KIND:BODY_DAYS[:METADATA_DAYS], KIND edoc, status or *",
+    ),
+    SettingSpec(
+        "archive_dir",
+        Path,
+        "folder the daily retention task writes monthly archive bundles to before it purges "
+        "(unset: the task never purges)",
     ),
     SettingSpec(
         "name",

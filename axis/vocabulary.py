@@ -84,6 +84,11 @@ class AuditAction(StrEnum):
     PEER_REMOVE = "peer.remove"
     PEER_SET_SECRET = "peer.set_secret"  # noqa: S105 (an audit action, not a secret)
     PEER_SYNC = "peer.sync"
+    RETENTION_HOLD = "retention.hold"
+    RETENTION_HOLD_LIFT = "retention.hold_lift"
+    RETENTION_EXPORT = "retention.export"
+    RETENTION_PURGE = "retention.purge"
+    RETENTION_RESTORE = "retention.restore"
 
 
 class RefusalKind(StrEnum):

@@ -18,6 +18,7 @@ from axis.intake.refusals import MessageTooLarge, Refusal
 from axis.tracking import report as tracking
 from axis.vocabulary import MessageKind
 from endpoints.authentication import AgencySuspended, authenticated_agency
+from endpoints.bodies import receive_body, send_body
 from endpoints.boundary import json_body, path_value, query_value
 from endpoints.keys import RUNTIME
 from endpoints.problems import Problem, whole_number
@@ -51,13 +52,8 @@ async def submit(request: web.Request) -> web.Response:
             ),
             agency.organ_id,
         )
-    try:
-        data = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise await intake.refuse(
-            MessageTooLarge(f"The message is over {limit} bytes."), agency.organ_id
-        ) from None
-    accepted = await intake.submit(agency, data)
+    async with receive_body(request, intake, agency.organ_id) as data:
+        accepted = await intake.submit(agency, data)
     return _json(accepted.body(), 202 if accepted.created else 200)
 
 
@@ -102,12 +98,12 @@ async def list_inbox(request: web.Request) -> web.Response:
     return _json(page.body())
 
 
-async def get_message(request: web.Request) -> web.Response:
+async def get_message(request: web.Request) -> web.StreamResponse:
     agency = await authenticated_agency(request)
     message_id = path_value(request, "id", MESSAGE_ID)
     runtime = request.app[RUNTIME]
-    body = await runtime.pull.fetch(message_id, agency.organ_id)
-    return web.Response(body=body, content_type=XML)
+    stored = await runtime.pull.open(message_id, agency.organ_id)
+    return await send_body(request, runtime.pool, stored, XML)
 
 
 async def _ack_body(request: web.Request) -> tuple[Literal["done", "fail"], str | None]:

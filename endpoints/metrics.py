@@ -35,8 +35,9 @@ async def scrape(request: web.Request) -> web.Response:
     pool = request.app[RUNTIME].pool
     backlog = await dashboard.backlog(pool)
     transitions = await dashboard.transition_figures(pool)
+    retention = await dashboard.retention_figure(pool)
     return web.Response(
-        body=metrics.exposition(backlog, transitions),
+        body=metrics.exposition(backlog, transitions, retention),
         headers={"Content-Type": metrics.CONTENT_TYPE},
     )
 

@@ -55,7 +55,23 @@ SCHEMAS: dict[str, Any] = {
                 "message.conflict, message.too_large, message.not_found, auth.missing, "
                 "auth.invalid; a value refused at the boundary (any route, status 400): "
                 "input.not_utf8, input.control_character, input.too_long, input.malformed, "
-                "input.not_json, input.too_deep, and the detail names the field.",
+                "input.not_json, input.too_deep, and the detail names the field; "
+                "message.purged (410): the body went by retention.",
+            },
+            "purged_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "message.purged only: when the body was purged.",
+            },
+            "archived_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "message.purged only: when its archive bundle was written.",
+            },
+            "bundle": {
+                "type": ["string", "null"],
+                "description": "message.purged only: the archive bundle holding the body "
+                "(null: purged without an archive).",
             },
         },
     },
@@ -321,7 +337,9 @@ DESCRIPTION: dict[str, Any] = {
                         "description": "The message.",
                         "content": {"application/xml": {"schema": {"type": "string"}}},
                     },
-                    **_errors(401, 404),
+                    # 410 message.purged: the body went by retention; the problem
+                    # adds purged_at, archived_at and bundle.
+                    **_errors(401, 404, 410),
                 },
             }
         },

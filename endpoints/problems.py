@@ -20,6 +20,7 @@ from aiohttp import web
 from axis import boundary
 from axis.delivery import dead_letters
 from axis.delivery.pull import inbox
+from axis.delivery.pull.service import MessagePurged
 from axis.errors import AxisError, DatabaseUnavailable
 from axis.intake import refusals
 from axis.registry import agencies as registry
@@ -42,8 +43,12 @@ class Problem(Exception):
         detail: str,
         title: str | None = None,
         retry_after: int | None = None,
+        fields: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(detail)
+        # Members beside the standard ones (RFC 9457 extensions), e.g. where a
+        # purged body was archived.
+        self.fields = dict(fields or {})
         self.status = int(status)
         self.code = code
         self.detail = detail
@@ -57,6 +62,7 @@ class Problem(Exception):
             "status": self.status,
             "detail": self.detail,
             "code": self.code,
+            **self.fields,
         }
         headers = {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
         return web.Response(
@@ -100,8 +106,10 @@ PROBLEMS: Mapping[type[AxisError], HTTPStatus] = {
     deadlines.InvalidCursor: HTTPStatus.BAD_REQUEST,
     inbox.BadCursor: HTTPStatus.BAD_REQUEST,
     inbox.MessageNotFound: HTTPStatus.NOT_FOUND,
+    MessagePurged: HTTPStatus.GONE,
     dead_letters.DeliveryNotFound: HTTPStatus.NOT_FOUND,
     dead_letters.DeliveryNotDead: HTTPStatus.CONFLICT,
+    dead_letters.DeliveryBodyPurged: HTTPStatus.CONFLICT,
     DatabaseUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
@@ -132,7 +140,10 @@ def problem_for(error: AxisError) -> Problem:
     """``error`` as the problem the table maps it to."""
     kind = _listed(error, RETRY_AFTER)
     retry_after = None if kind is None else RETRY_AFTER[kind]
-    return Problem(status_of(error), error.code, error.message, retry_after=retry_after)
+    fields = error.problem_fields if isinstance(error, MessagePurged) else None
+    return Problem(
+        status_of(error), error.code, error.message, retry_after=retry_after, fields=fields
+    )
 
 
 def whole_number(

@@ -14,6 +14,7 @@ from envelope.errors import (
     NotEdxml,
     Problem,
 )
+from envelope.file_bytes import FileBytes
 from envelope.header import (
     Code,
     DocumentType,
@@ -55,6 +56,7 @@ __all__ = [
     "DocumentType",
     "EnvelopeError",
     "EnvelopeInvalid",
+    "FileBytes",
     "HostileXml",
     "MalformedEnvelope",
     "MalformedXml",

@@ -10,6 +10,7 @@ from typing import ClassVar
 from envelope.attachments import Attachment, Reference
 from envelope.codes import BusinessDocType, Priority, StatusCode
 from envelope.errors import Problem
+from envelope.file_bytes import FileBytes
 from envelope.header import (
     Code,
     DocumentType,
@@ -57,7 +58,7 @@ class Document:
     references: tuple[Reference, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     signature: SignatureInfo | None = None
-    raw: bytes = field(default=b"", compare=False, repr=False)
+    raw: bytes | FileBytes = field(default=b"", compare=False, repr=False)
     source_lines: Mapping[str, int] = field(default_factory=_no_lines, compare=False, repr=False)
     parse_problems: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
 
@@ -125,7 +126,7 @@ class Status:
     description: str | None = None
     timestamp: datetime | None = None
     signature: SignatureInfo | None = None
-    raw: bytes = field(default=b"", compare=False, repr=False)
+    raw: bytes | FileBytes = field(default=b"", compare=False, repr=False)
     source_lines: Mapping[str, int] = field(default_factory=_no_lines, compare=False, repr=False)
     parse_problems: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
 

@@ -8,6 +8,7 @@ from typing import TypeVar
 from lxml import etree
 
 from envelope.errors import Problem
+from envelope.file_bytes import FileBytes
 from envelope.paths import NS
 
 __all__ = ["Context", "Node"]
@@ -21,7 +22,7 @@ class Context:
 
     __slots__ = ("_seen", "lines", "problems", "raw")
 
-    def __init__(self, raw: bytes) -> None:
+    def __init__(self, raw: bytes | FileBytes) -> None:
         self.raw = raw
         self.lines: dict[str, int] = {}
         self.problems: list[Problem] = []

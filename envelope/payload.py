@@ -11,6 +11,8 @@ import base64
 import binascii
 from collections.abc import Iterator
 
+from envelope.file_bytes import FileBytes
+
 __all__ = ["Base64Payload"]
 
 _WHITESPACE = b" \t\r\n"
@@ -23,7 +25,7 @@ class Base64Payload:
 
     __slots__ = ("_end", "_source", "_start")
 
-    def __init__(self, source: bytes, start: int = 0, end: int | None = None) -> None:
+    def __init__(self, source: bytes | FileBytes, start: int = 0, end: int | None = None) -> None:
         self._source = source
         self._start = start
         self._end = len(source) if end is None else end
@@ -39,6 +41,10 @@ class Base64Payload:
 
     def _windows(self) -> Iterator[bytes]:
         """The text without whitespace, in pieces of about a megabyte."""
+        if isinstance(self._source, FileBytes):  # a file's pages are dropped as read
+            for piece in self._source.pieces(self._start, self._end):
+                yield piece.translate(None, _WHITESPACE)
+            return
         view = memoryview(self._source)
         for start in range(self._start, self._end, _CHUNK):
             yield bytes(view[start : min(start + _CHUNK, self._end)]).translate(None, _WHITESPACE)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from envelope.file_bytes import FileBytes
 from envelope.node import Node
 from envelope.payload import Base64Payload
 
@@ -21,14 +22,16 @@ IN_PLACE_THRESHOLD = 1 << 20
 _START_TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?ContentTransferEncoded(?=[\s/>])[^>]*>")
 
 
-def locate_payloads(raw: bytes, nodes: list[Node | None]) -> list[Base64Payload]:
-    spans = _spans(raw, nodes) if len(raw) >= IN_PLACE_THRESHOLD else None
+def locate_payloads(raw: bytes | FileBytes, nodes: list[Node | None]) -> list[Base64Payload]:
+    # In a file, attachment texts are not in the tree at all: they are read in place.
+    in_place = isinstance(raw, FileBytes) or len(raw) >= IN_PLACE_THRESHOLD
+    spans = _spans(raw, nodes) if in_place else None
     if spans is not None:
         return [Base64Payload(raw, start, end) for start, end in spans]
     return [Base64Payload.from_text((node.text() if node else None) or "") for node in nodes]
 
 
-def _spans(raw: bytes, nodes: list[Node | None]) -> list[tuple[int, int]] | None:
+def _spans(raw: bytes | FileBytes, nodes: list[Node | None]) -> list[tuple[int, int]] | None:
     if any(node is None for node in nodes):
         return None
     matches = list(_START_TAG.finditer(raw))

@@ -14,6 +14,7 @@ from envelope.attachments import Attachment, Reference
 from envelope.codes import BusinessDocType, Priority, StatusCode
 from envelope.dates import parse_date, parse_timestamp
 from envelope.errors import MalformedEnvelope, MalformedXml, NotEdxml
+from envelope.file_bytes import FileBytes
 from envelope.header import (
     XMLDSIG_NS,
     Code,
@@ -30,7 +31,7 @@ from envelope.message import Document, Status
 from envelope.node import Context, Node
 from envelope.paths import NS, ROOT
 from envelope.payload_locator import locate_payloads
-from envelope.safe_xml import DEFAULT_LIMITS, XmlLimits, parse_xml
+from envelope.safe_xml import DEFAULT_LIMITS, Source, XmlLimits, parse_xml
 from envelope.trace import (
     Business,
     BusinessDocumentInfo,
@@ -42,13 +43,13 @@ from envelope.trace import (
 __all__ = ["parse", "parse_tree"]
 
 
-def parse_tree(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Element:
+def parse_tree(data: Source, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Element:
     """The hardened parse :func:`parse` starts with, for callers that read the tree twice.
 
     The axis parses each submission once and hands the tree to :func:`parse` and to
     ``signing.verify``; the refusals are exactly those of :func:`parse`.
     """
-    if not isinstance(data, bytes):
+    if not isinstance(data, bytes | FileBytes):
         raise TypeError(f"parse() takes bytes, not {type(data).__name__}")
     try:
         root = parse_xml(data, limits)
@@ -65,7 +66,7 @@ def parse_tree(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Elemen
 
 
 def parse(
-    data: bytes, limits: XmlLimits = DEFAULT_LIMITS, *, tree: etree._Element | None = None
+    data: Source, limits: XmlLimits = DEFAULT_LIMITS, *, tree: etree._Element | None = None
 ) -> Document | Status:
     """Reads an edXML document or status message; ``raw`` keeps ``data`` untouched.
 

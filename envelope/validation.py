@@ -23,7 +23,7 @@ from envelope.paths import (
     line_of,
 )
 from envelope.reader import parse
-from envelope.safe_xml import DEFAULT_LIMITS, XmlLimits
+from envelope.safe_xml import DEFAULT_LIMITS, Source, XmlLimits
 
 __all__ = ["parse_valid", "validate"]
 
@@ -41,7 +41,7 @@ def validate(message: Document | Status) -> tuple[Problem, ...]:
 
 
 def parse_valid(
-    data: bytes, limits: XmlLimits = DEFAULT_LIMITS, *, tree: etree._Element | None = None
+    data: Source, limits: XmlLimits = DEFAULT_LIMITS, *, tree: etree._Element | None = None
 ) -> Document | Status:
     """Parses and validates; raises :class:`EnvelopeInvalid` listing every problem.
 

@@ -10,7 +10,6 @@ The certificate chain is the TrustStore's business, which caches it.
 from __future__ import annotations
 
 import functools
-import hashlib
 import hmac
 import logging
 from collections.abc import Callable
@@ -21,7 +20,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from lxml import etree
 
-from envelope.safe_xml import HostileXml, parse_xml
+from envelope.file_bytes import FileBytes
+from envelope.safe_xml import HostileXml, Source, parse_xml
 from signing.algorithms import (
     C14N_EXCLUSIVE,
     C14N_INCLUSIVE,
@@ -32,7 +32,7 @@ from signing.algorithms import (
     SIGNATURE_METHODS,
     VerificationProfile,
 )
-from signing.c14n import canonical_document, canonical_subtree
+from signing.c14n import canonical_document_digest, canonical_subtree
 from signing.errors import (
     AlgorithmNotAllowedError,
     DigestMismatchError,
@@ -106,7 +106,7 @@ def _load_certificate(text: str) -> _LoadedCertificate:
     )
 
 
-def parse_document(data: bytes) -> etree._Element:
+def parse_document(data: Source) -> etree._Element:
     """Parses through the hardened parser; its refusals become signature.malformed."""
     try:
         return parse_xml(data)
@@ -184,7 +184,7 @@ def _signer(
 
 
 def check_signature(
-    data: bytes,
+    data: Source,
     *,
     profile: VerificationProfile = DEFAULT_PROFILE,
     tree: etree._Element | None = None,
@@ -205,10 +205,14 @@ def check_signature(
     )
     restore = _detach(signature)
     try:
-        canonical = canonical_document(root, exclusive=exclusive_document)
+        digest = canonical_document_digest(
+            root,
+            exclusive=exclusive_document,
+            hash_name=DIGEST_HASHLIB_NAMES[parts.digest_method],
+            source=data if isinstance(data, FileBytes) else None,
+        )
     finally:
         restore()
-    digest = hashlib.new(DIGEST_HASHLIB_NAMES[parts.digest_method], canonical).digest()
     if not hmac.compare_digest(digest, parts.digest_value):
         raise DigestMismatchError("the document was changed after it was signed")
     signer, presented = _signer(parts, signed_info)
@@ -226,7 +230,7 @@ def check_signature(
 
 
 def verify(
-    data: bytes,
+    data: Source,
     trust: TrustStore,
     *,
     allow_sha1: bool = False,

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from axis.cli import (
     agency,
+    archive,
     audit,
     bench,
     client,
@@ -23,6 +24,7 @@ from axis.cli import (
     envelope_inspect,
     envelope_seal,
     envelope_signing,
+    holds,
     pki,
     server,
     stats,
@@ -42,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     server.register(commands)
     agency.register(commands)
     audit.register(commands)
+    archive.register(commands)
+    holds.register(commands)
     trust.register(commands)
     deliveries.register(commands)
     stats.register(commands)

@@ -41,6 +41,12 @@ class DeliveryNotDead(AxisError):
     code = "delivery.not_dead"
 
 
+class DeliveryBodyPurged(AxisError):
+    """The message's body was purged after its retention period: there is nothing to resend."""
+
+    code = "delivery.body_purged"
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryRow:
     id: int
@@ -99,6 +105,12 @@ async def _change(pool: Pool, delivery_id: int, actor: str, action: AuditAction)
             raise DeliveryNotDead(
                 f"Delivery {delivery_id} is {row['transport_state']}, not dead: "
                 "only a dead delivery can be retried or discarded."
+            )
+        if action is _SENT_BACK and not row["has_body"]:
+            raise DeliveryBodyPurged(
+                f"Delivery {delivery_id} cannot be retried: the body of message "
+                f"{row['message_id']} was purged after its retention period (it can still "
+                "be discarded, or restored from its archive bundle with axis archive restore)."
             )
         if action is _SENT_BACK:
             await connection.execute(sql.query("delivery_requeue"), delivery_id)

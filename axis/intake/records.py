@@ -7,6 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from axis.storage.bodies import SpooledBody
 from axis.vocabulary import DeliveryMode, MessageKind, ReceivedVia
 from envelope import StatusCode
 
@@ -34,7 +35,8 @@ class Signed:
 
     message_id: str
     sender_id: str
-    body: bytes
+    # In memory up to the spool's threshold, else in its temporary file (issue #17).
+    body: bytes | SpooledBody
     sha256: bytes
     signer_fingerprint: str
     signature_algorithm: str

@@ -38,7 +38,7 @@ from axis.intake.records import (
 from axis.intake.refusals import (
     RefusalRecord,
 )
-from axis.storage import sql
+from axis.storage import bodies, sql
 from axis.storage.channels import Channel
 from axis.storage.database import Connection
 from axis.vocabulary import AuditAction, DeliveryMode, MessageKind, ReceivedVia
@@ -57,7 +57,6 @@ class MessageRow(NamedTuple):
     kind: MessageKind
     sender_id: str
     document_id: str
-    body: bytes
     sha256: bytes
     size: int
     subject: str
@@ -83,7 +82,6 @@ class MessageRow(NamedTuple):
             "id": item.message_id,
             "kind": item.kind,
             "sender_id": item.sender_id,
-            "body": item.body,
             "sha256": item.sha256,
             "size": len(item.body),
             "signer_fingerprint": item.signer_fingerprint,
@@ -134,6 +132,16 @@ async def _insert_messages(connection: Connection, planned: Sequence[Planned]) -
         return set()
     rows = await connection.fetch(sql.query("intake_insert_messages"), *_columns(planned))
     return {row["id"] for row in rows}
+
+
+async def _insert_bodies(connection: Connection, stored: Sequence[Planned]) -> None:
+    """The bodies of the messages stored: those in memory in one statement, each
+    spooled one copied from its file piece by piece (:mod:`axis.storage.bodies`)."""
+    small = [(p.item.message_id, p.item.body) for p in stored if isinstance(p.item.body, bytes)]
+    await bodies.write_small(connection, [i for i, _ in small], [b for _, b in small])
+    for p in stored:
+        if isinstance(p.item.body, bodies.SpooledBody):
+            await bodies.write_spooled(connection, p.item.message_id, p.item.body)
 
 
 @dataclass(slots=True)
@@ -282,6 +290,7 @@ async def write_batch(connection: Connection, items: Sequence[Item]) -> list[Out
     await _plan_all(connection, batch, items)
     inserted = await _insert_messages(connection, batch.planned)
     stored = [p for p in batch.planned if p.item.message_id in inserted]
+    await _insert_bodies(connection, stored)
     effects = _accept(batch, stored)
     await _settle_late(connection, batch, items, stored)
     await _write_effects(connection, effects)

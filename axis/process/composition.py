@@ -29,7 +29,11 @@ from aiohttp import web
 from axis.audit.sealer import AuditSealer
 from axis.delivery.push.worker import DeliveryWorker
 from axis.fleet import nodes
+from axis.intake.sealing import seal_key_for
+from axis.retention.policy import Policy
+from axis.retention.task import Archiving, RetentionTask
 from axis.runtime import Runtime
+from axis.settings import Settings
 from axis.stats.refresh import StatsRefresher
 from endpoints.application import build_application, build_operations_application
 
@@ -64,11 +68,13 @@ class BackgroundWork:
     delivery_worker: DeliveryWorker
     stats_refresher: StatsRefresher
     audit_sealer: AuditSealer
+    retention: RetentionTask
 
 
 @contextlib.asynccontextmanager
 async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
-    """Runs the push worker, statistics refresher and audit sealer while the block runs.
+    """Runs the push worker, statistics refresher, audit sealer and retention task
+    while the block runs.
 
     On exit the sealer gives up its lease (another node takes it over), the
     refresher stops, then the worker stops claiming, lets pushes
@@ -90,7 +96,23 @@ async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
         sealer = AuditSealer(runtime.pool, holder=node.node_id)
         await sealer.start()
         running.push_async_callback(sealer.stop)
-        yield BackgroundWork(worker, refresher, sealer)
+        # The daily retention run, under a lease of the same kind as the sealer's.
+        retention = RetentionTask(
+            runtime.pool,
+            Policy.from_settings(runtime.settings),
+            _archiving(runtime.settings),
+            holder=node.node_id,
+        )
+        await retention.start()
+        running.push_async_callback(retention.stop)
+        yield BackgroundWork(worker, refresher, sealer, retention)
+
+
+def _archiving(settings: Settings) -> Archiving | None:
+    """Bundles go to AXIS_ARCHIVE_DIR, signed with the seal key; unset: never purged."""
+    if settings.archive_dir is None:
+        return None
+    return Archiving(settings.archive_dir, lambda: seal_key_for(settings))
 
 
 def web_application(runtime: Runtime, role: Role) -> web.Application:

@@ -16,6 +16,8 @@ from axis.delivery import dead_letters
 from axis.fleet import nodes
 from axis.registry import transition
 from axis.registry.transition import TransitionAgency
+from axis.retention import figures as retention_figures
+from axis.retention.figures import RetentionFigures
 from axis.storage import sql
 from axis.storage.database import Pool
 
@@ -51,6 +53,8 @@ class Dashboard:
     today: date = field(default_factory=transition.today)
     # The fleet: live nodes first, then those dead or stopped in the last hour.
     nodes: list[nodes.NodeView] = field(default_factory=list)
+    # Bytes of bodies held, the oldest unsettled message, the next purge, held documents.
+    retention: RetentionFigures | None = None
 
 
 def _per_minute(rows: list[Any], minutes: list[datetime]) -> list[int]:
@@ -72,6 +76,21 @@ async def transition_figures(pool: Pool) -> list[metrics.TransitionFigure]:
         metrics.TransitionFigure(agency.organ_id, agency.until_timestamp, agency.sealed)
         for agency in await transition.transition_agencies(pool)
     ]
+
+
+def _timestamp(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+async def retention_figure(pool: Pool) -> metrics.RetentionFigure:
+    """What /metrics shows of retention."""
+    figures = await retention_figures.load(pool)
+    return metrics.RetentionFigure(
+        figures.body_bytes_held,
+        _timestamp(figures.oldest_unsettled_at),
+        _timestamp(figures.next_purge_at),
+        figures.held_documents,
+    )
 
 
 async def load(pool: Pool) -> Dashboard:
@@ -101,6 +120,7 @@ async def load(pool: Pool) -> Dashboard:
         sha1_agencies=[dict(row) for row in sha1],
         expiring_certificates=[dict(row) for row in expiring],
         transitions=await transition.transition_agencies(pool),
+        retention=await retention_figures.load(pool),
     )
     board.nodes.extend(await nodes.list_nodes(pool))
     board.alerts.extend(alerts_for(board))

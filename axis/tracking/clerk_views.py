@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from axis.delivery.pull.inbox import CopyState, copy_state, copy_states
+from axis.delivery.pull.service import purged
 from axis.storage import sql
 from axis.storage.database import Pool
 from axis.tracking.report import story
@@ -219,9 +220,14 @@ def _story(events: list[dict[str, Any]], only: str | None, sender_id: str) -> li
 
 
 async def document_body(pool: Pool, organ_id: str, message_id: str) -> tuple[bytes, str] | None:
+    """The envelope for the clerk's download; a purged body raises MessagePurged."""
     async with pool.acquire() as connection:
         row = await connection.fetchrow(sql.query("ui_document_body"), message_id, organ_id)
-    return None if row is None else (bytes(row["body"]), row["document_id"])
+    if row is None:
+        return None
+    if row["body"] is None:
+        raise await purged(pool, message_id)
+    return bytes(row["body"]), row["document_id"]
 
 
 async def agency_names(pool: Pool) -> dict[str, str]:

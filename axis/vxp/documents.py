@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -17,15 +18,17 @@ import asyncpg
 
 from axis.boundary import MESSAGE_ID, ORGAN_ID, InputRefused, read_json
 from axis.delivery.pull.inbox import MessageNotFound
-from axis.delivery.pull.service import PullDelivery
+from axis.delivery.pull.service import MessagePurged, PullDelivery
 from axis.intake.refusals import MalformedMessage, Refusal
 from axis.intake.service import Intake
 from axis.storage import sql
+from axis.storage.bodies import StoredBody
 from axis.storage.database import Pool
+from axis.storage.spool import Body
 from axis.vocabulary import MessageKind, ReceivedVia
 from axis.vxp import wire
 from axis.vxp.authentication import Caller
-from envelope import EnvelopeError, parse
+from envelope import EnvelopeError, FileBytes, parse
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,8 @@ SERVICE_TYPE = "eDoc"
 # updateStatus values onto what the native ack records; processing only
 # says the recipient has the message.
 FINAL_RESULTS: dict[str, Literal["done", "fail"]] = {"done": "done", "fail": "fail"}
+# Where a large file goes in getEdoc's JSON: a text neither JSON nor base64 can hold.
+_FILE_SLOT = "@axis-file@"
 
 
 def vxp_time(moment: datetime | None) -> str:
@@ -86,10 +91,14 @@ def parse_to(text: str) -> set[str] | None:
     return {field.check(str(value))}
 
 
-def _routed_to(body: bytes) -> tuple[str, set[str]] | None:
+def _routed_to(body: Body) -> tuple[str, set[str]] | None:
     """The envelope's kind and where it goes, when it can be read at all."""
     try:
-        envelope: Any = parse(body)
+        if isinstance(body, bytes):
+            envelope: Any = parse(body)
+        else:  # a spooled file: read in place, its attachments left out of the tree
+            with FileBytes.of(body.file) as source:
+                envelope = parse(source)
     except EnvelopeError:
         return None
     if envelope.kind == MessageKind.STATUS:
@@ -98,7 +107,7 @@ def _routed_to(body: bytes) -> tuple[str, set[str]] | None:
 
 
 async def _refused(
-    intake: Intake, caller: Caller, code: str, detail: str, body: bytes
+    intake: Intake, caller: Caller, code: str, detail: str, body: Body
 ) -> wire.Answer:
     """A refusal decided here is recorded like intake's own, then answered."""
     refusal = MalformedMessage(detail, code=code)
@@ -107,7 +116,7 @@ async def _refused(
 
 
 async def send(
-    intake: Intake, caller: Caller, body: bytes, status_of: Callable[[Refusal], int]
+    intake: Intake, caller: Caller, body: Body, status_of: Callable[[Refusal], int]
 ) -> wire.Answer:
     """sendEdoc through the same intake as the native API; a resend gets the same DocId.
 
@@ -177,22 +186,58 @@ async def count_received(pool: Pool, caller: Caller, kind: str) -> wire.Answer:
     return wire.success(count=int(count))
 
 
-async def read(pull: PullDelivery, caller: Caller) -> bytes | None:
+@dataclass(frozen=True, slots=True)
+class FileAnswer:
+    """A large stored file to answer with piece by piece (issue #17): as it is
+    (downloadEdoc), or as base64 between ``before`` and ``after`` (getEdoc's JSON)."""
+
+    stored: StoredBody
+    before: bytes = b""
+    after: bytes = b""
+    base64: bool = False
+
+
+async def read(pull: PullDelivery, caller: Caller) -> StoredBody | None:
     """The exact bytes for the sender or a recipient (the native fetch: it marks delivery)."""
+    try:
+        return await read_or_purged(pull, caller)
+    except MessagePurged:
+        # downloadEdoc can say only "nothing" (an empty body); getEdoc says why.
+        return None
+
+
+async def read_or_purged(pull: PullDelivery, caller: Caller) -> StoredBody | None:
+    """As :func:`read`, but a purged body raises :class:`MessagePurged`."""
     message_id = _document_id(caller)
     if not message_id:
         return None
     try:
-        return await pull.fetch(message_id, caller.agency.organ_id)
+        return await pull.open(message_id, caller.agency.organ_id)
     except MessageNotFound:
         return None
 
 
-async def get(pull: PullDelivery, caller: Caller) -> wire.Answer:
-    body = await read(pull, caller)
-    if body is None:
+async def download(pull: PullDelivery, caller: Caller) -> bytes | FileAnswer:
+    """downloadEdoc: the file itself; nothing when there is no such document."""
+    stored = await read(pull, caller)
+    if stored is None:
+        return b""
+    return stored.first if stored.whole else FileAnswer(stored)
+
+
+async def get(pull: PullDelivery, caller: Caller) -> wire.Answer | FileAnswer:
+    """getEdoc: the file as base64 in ``data``; a large one is streamed into that field."""
+    try:
+        stored = await read_or_purged(pull, caller)
+    except MessagePurged as purged:
+        # The native 410 message.purged, in the SDK's FAIL shape.
+        return wire.failure(wire.GONE, purged.message, data="")
+    if stored is None:
         return wire.failure(wire.NOT_FOUND, "No such document for this agency.", data="")
-    return wire.success(data=base64.b64encode(body).decode("ascii"))
+    if stored.whole:
+        return wire.success(data=base64.b64encode(stored.first).decode("ascii"))
+    before, after = wire.success(data=_FILE_SLOT).encode().split(_FILE_SLOT.encode())
+    return FileAnswer(stored, before, after, base64=True)
 
 
 async def update_status(pull: PullDelivery, caller: Caller) -> wire.Answer:

@@ -16,6 +16,7 @@ from axis.errors import AxisError
 from axis.registry.channel_certificates import ChannelCertificates
 from axis.runtime import Runtime
 from axis.storage import database
+from axis.storage.spool import Body
 from axis.vxp import directory, documents, wire
 from axis.vxp.authentication import Authenticator, Caller, VxpAuthenticationError
 
@@ -45,13 +46,15 @@ _DIRECTORY_LISTS = {
 }
 _BY_LOWER = {name.lower(): name for name in OPERATIONS}
 JSON = "application/json"
+XML = "application/xml"
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
     operation: str
     raw_headers: Sequence[tuple[bytes, bytes]]
-    body: bytes
+    # sendEdoc's file arrives through the intake spool (a temporary file when large).
+    body: Body
     too_large: bool = False
     # The DER of the caller's TLS client certificate, when the node asks for one.
     client_certificate: bytes | None = None
@@ -61,6 +64,8 @@ class Request:
 class Response:
     body: bytes
     content_type: str = JSON
+    # A large file answered piece by piece instead of ``body`` (issue #17).
+    file: documents.FileAnswer | None = None
 
 
 def operation_of(path: str) -> str | None:
@@ -71,8 +76,11 @@ def operation_of(path: str) -> str | None:
     return _BY_LOWER.get(segments[-1].lower())
 
 
-def strip_crlf(body: bytes) -> bytes:
-    """sendEdoc bodies end with one CRLF the SDK adds after the file."""
+def strip_crlf(body: Body) -> Body:
+    """sendEdoc bodies end with one CRLF the SDK adds after the file (a spooled body
+    was received without it: ``Spool.receive(trailer=...)``)."""
+    if not isinstance(body, bytes):
+        return body
     return body[:-2] if body.endswith(b"\r\n") else body
 
 
@@ -165,12 +173,19 @@ class VxpService:
         logger.warning("vxp: the database is away", extra={"operation": operation})
         return wire.failure(str(self._status_of(gone)), gone.message, **_failure_extras(operation))
 
-    async def _operate(self, operation: str, caller: Caller, body: bytes) -> Response:
+    async def _operate(self, operation: str, caller: Caller, body: Body) -> Response:
         """The operation for an authenticated caller; every failure in the SDK's shape."""
         try:
             if operation == "downloadEdoc":
-                file = await documents.read(self._runtime.pull, caller)
-                return Response(file or b"", "application/xml")
+                file = await documents.download(self._runtime.pull, caller)
+                if isinstance(file, documents.FileAnswer):
+                    return Response(b"", XML, file)
+                return Response(file, XML)
+            if operation == "getEdoc":
+                got = await documents.get(self._runtime.pull, caller)
+                if isinstance(got, documents.FileAnswer):
+                    return Response(b"", JSON, got)
+                return Response(got.encode())
             if operation in _DIRECTORY_LISTS:
                 build = _DIRECTORY_LISTS[operation]
                 return Response(await self._directory.answer(self._runtime.pool, operation, build))
@@ -178,7 +193,7 @@ class VxpService:
         except InputRefused as refused:
             # A value the boundary refuses: the SDK's FAIL shape, like every other answer.
             if operation == "downloadEdoc":
-                return Response(b"", "application/xml")
+                return Response(b"", XML)
             answer = wire.failure(wire.BAD_REQUEST, str(refused), **_failure_extras(operation))
         except Exception as error:
             gone = database.away(error)
@@ -199,7 +214,7 @@ class VxpService:
                 )
         return Response(answer.encode())
 
-    async def _answer(self, operation: str, caller: Caller, body: bytes) -> wire.Answer:
+    async def _answer(self, operation: str, caller: Caller, body: Body) -> wire.Answer:
         pool = self._runtime.pool
         registry = self._runtime.registry
         match operation:
@@ -209,8 +224,6 @@ class VxpService:
                 )
             case "getReceivedEdocList":
                 return await documents.received_list(pool, caller)
-            case "getEdoc":
-                return await documents.get(self._runtime.pull, caller)
             case "updateStatus":
                 return await documents.update_status(self._runtime.pull, caller)
             case "getSentEdocList":
@@ -220,6 +233,8 @@ class VxpService:
             case "countReceiveStatus":
                 return await documents.count_received(pool, caller, "status")
             case "registerAgency":
+                # Only sendEdoc's file is spooled; every other body is read whole.
+                assert isinstance(body, bytes)
                 return await directory.register(pool, registry, caller, body)
             case _:
                 return await directory.delete(pool, registry, caller)

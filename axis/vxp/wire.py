@@ -14,12 +14,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from axis.storage.bodies import SpooledBody
+
 OK = "0"
 BAD_REQUEST = "400"
 UNAUTHORISED = "401"
 FORBIDDEN = "403"
 NOT_FOUND = "404"
 CONFLICT = "409"
+GONE = "410"
 TOO_LARGE = "413"
 REFUSED = "422"
 INTERNAL = "500"
@@ -70,6 +73,9 @@ def without_nulls(value: Any) -> Any:
     return value
 
 
-def lossy_hex_sha256(data: bytes) -> str:
-    """The SDK's hash-file: each digest byte as ``format(b, "x")``, no zero padding."""
-    return "".join(format(byte, "x") for byte in hashlib.sha256(data).digest())
+def lossy_hex_sha256(data: bytes | SpooledBody) -> str:
+    """The SDK's hash-file: each digest byte as ``format(b, "x")``, no zero padding.
+
+    A spooled body was hashed as it arrived (issue #17)."""
+    digest = data.sha256 if isinstance(data, SpooledBody) else hashlib.sha256(data).digest()
+    return "".join(format(byte, "x") for byte in digest)

@@ -9,6 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from axis.boundary import MESSAGE_ID, SEARCH
+from axis.delivery.pull.service import MessagePurged
 from axis.tracking import clerk_views
 from endpoints.boundary import path_value, query_value
 from endpoints.keys import RUNTIME
@@ -106,11 +107,18 @@ async def document_status(request: web.Request) -> web.Response:
 async def download(request: web.Request) -> web.Response:
     current = await ui_session.require(request, "clerk")
     assert current.user.organ_id is not None
-    found = await clerk_views.document_body(
-        request.app[RUNTIME].pool,
-        current.user.organ_id,
-        path_value(request, "message_id", MESSAGE_ID),
-    )
+    try:
+        found = await clerk_views.document_body(
+            request.app[RUNTIME].pool,
+            current.user.organ_id,
+            path_value(request, "message_id", MESSAGE_ID),
+        )
+    except MessagePurged as gone:
+        # The record stays (tracking, statuses); the bytes are in an archive bundle.
+        bundle = gone.problem_fields["bundle"] or "không có gói lưu trữ"
+        raise web.HTTPGone(
+            text=f"Nội dung văn bản đã được xoá sau thời hạn lưu giữ; gói lưu trữ: {bundle}."
+        ) from None
     if found is None:
         raise web.HTTPNotFound(text="Không tìm thấy văn bản.")
     body, document_id = found

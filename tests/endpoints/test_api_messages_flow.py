@@ -51,7 +51,9 @@ async def test_inbox_fetch_and_ack(api: Api) -> None:
         assert answer.status == 200 and answer.content_type == "application/xml"
         body = await answer.read()
     stored = await api.broker.pool.fetchrow(
-        "SELECT body, sha256 FROM messages WHERE id = $1", message_id
+        "SELECT (SELECT string_agg(content, ''::bytea ORDER BY part) FROM message_bodies b"
+        " WHERE b.message_id = messages.id) AS body, sha256 FROM messages WHERE id = $1",
+        message_id,
     )
     assert stored is not None and body == bytes(stored["body"])
     assert first["sha256"] == bytes(stored["sha256"]).hex()

@@ -91,7 +91,10 @@ async def test_send_list_read_acknowledge_and_track(surface: Surface) -> None:
     doc_id = sent["DocId"]
     again = sdk_json(await call(sender.resend_last))
     assert again["DocId"] == doc_id
-    rows = await surface.broker.pool.fetch("SELECT received_via, body FROM messages")
+    rows = await surface.broker.pool.fetch(
+        "SELECT received_via, (SELECT string_agg(content, ''::bytea ORDER BY part)"
+        " FROM message_bodies b WHERE b.message_id = messages.id) AS body FROM messages"
+    )
     assert [(row["received_via"], bytes(row["body"])) for row in rows] == [("vxp", data)]
 
     recipient = surface.sdk(agencies[FIRST])

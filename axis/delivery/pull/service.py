@@ -36,7 +36,9 @@ from axis.delivery.pull.events import (
 )
 from axis.delivery.pull.inbox import InboxPage, MessageNotFound
 from axis.delivery.pull.waiters import InboxWaiters
-from axis.storage import sql
+from axis.errors import AxisError
+from axis.retention.months import Month
+from axis.storage import bodies, sql
 from axis.storage.database import Pool
 from axis.storage.group_commit import GroupCommitter
 from axis.vocabulary import DeliveryMode, MessageKind, TransportState
@@ -85,6 +87,45 @@ def _marks_delivered(row: asyncpg.Record) -> bool:
         and row["mode"] == DeliveryMode.PULL
         and row["transport_state"] == TransportState.QUEUED
     )
+
+
+async def purged(pool: Pool, message_id: str) -> MessagePurged:
+    """The error for a body gone by retention (axis.retention.purge), naming its bundle."""
+    purge = await pool.fetchrow(
+        sql.query("retention_purge_for_message"), str(Month.of_message(message_id))
+    )
+    if purge is None:
+        return MessagePurged(message_id, None, None, None)
+    return MessagePurged(message_id, purge["purged_at"], purge["archived_at"], purge["bundle"])
+
+
+class MessagePurged(AxisError):
+    """The message's body was purged after its retention period; its record stays."""
+
+    code = "message.purged"
+
+    def __init__(
+        self,
+        message_id: str,
+        purged_at: datetime | None,
+        archived_at: datetime | None,
+        bundle: str | None,
+    ) -> None:
+        when = "" if purged_at is None else f" on {purged_at.isoformat()}"
+        if bundle is None:
+            where = "it was purged without an archive bundle"
+        else:
+            archived = "" if archived_at is None else f" on {archived_at.isoformat()}"
+            where = f"it was archived{archived} in the bundle {bundle}"
+        super().__init__(
+            f"The body of message {message_id} was purged{when} after its retention period; "
+            f"{where}. Its tracking and statuses are still on record."
+        )
+        self.problem_fields: dict[str, Any] = {
+            "purged_at": None if purged_at is None else purged_at.isoformat(),
+            "archived_at": None if archived_at is None else archived_at.isoformat(),
+            "bundle": bundle,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,16 +178,24 @@ class PullDelivery:
         )
 
     async def fetch(self, message_id: str, organ_id: str) -> bytes:
+        """The exact bytes, whole in memory: :meth:`open`, for callers that need them so."""
+        return await bodies.read_whole(self._pool, await self.open(message_id, organ_id))
+
+    async def open(self, message_id: str, organ_id: str) -> bodies.StoredBody:
         """The exact bytes, for the sender or a recipient; a pull fetch marks it delivered.
 
-        No connection is held while the fetch mark waits for its batch.
+        What comes back is the body's first piece (all of a small one) and its size;
+        :func:`axis.storage.bodies.pieces` reads the rest, one piece at a time. No
+        connection is held while the fetch mark waits for its batch.
         """
         row = await self._pool.fetchrow(sql.query("message_access"), message_id, organ_id)
         if row is None or not _may_read(row, organ_id):
             raise MessageNotFound(f"No message {message_id!r} that {organ_id} may read.")
         if _marks_delivered(row):
             await self._fetches.submit(DeliveryEvent(Transition.DELIVER, message_id, organ_id))
-        return bytes(row["body"])
+        if row["first"] is None:
+            raise await purged(self._pool, message_id)
+        return bodies.StoredBody(message_id, row["size"], bytes(row["first"]))
 
     async def fetch_many(
         self, message_ids: Sequence[str], organ_id: str, *, max_bytes: int = MAX_BATCH_BYTES

@@ -16,9 +16,11 @@ second statement, whose snapshot sees every lease committed before.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -27,7 +29,7 @@ from axis.audit import chain as audit
 from axis.delivery import trail
 from axis.delivery.push import circuit_breaker
 from axis.delivery.push.client import Push, PushResult
-from axis.storage import sql
+from axis.storage import bodies, sql
 from axis.storage.database import Pool
 from axis.vocabulary import DeliveryMode, TransportState
 
@@ -60,6 +62,14 @@ class ClaimRequest:
     endpoint_limit: int
 
 
+def _large_body(pool: Pool, row: asyncpg.Record) -> dict[str, Any]:
+    """For a body over one piece, how the pusher streams it (axis.storage.bodies)."""
+    stored = bodies.StoredBody(row["message_id"], row["size"], bytes(row["first"]))
+    if stored.whole:
+        return {}
+    return {"pieces": functools.partial(bodies.pieces, pool, stored), "size": stored.size}
+
+
 async def claim(pool: Pool, request: ClaimRequest) -> list[Claim]:
     async with pool.acquire() as connection, connection.transaction():
         locked = await connection.fetch(sql.query("delivery_lock_endpoints"))
@@ -86,9 +96,10 @@ async def claim(pool: Pool, request: ClaimRequest) -> list[Claim]:
                 message_id=row["message_id"],
                 kind=row["kind"],
                 sender_id=row["sender_id"],
-                body=bytes(row["body"]),
+                body=bytes(row["first"]),
                 body_sha256_hex=bytes(row["sha256"]).hex(),
                 sealed=row["sealed"],
+                **_large_body(pool, row),
             ),
         )
         for row in rows

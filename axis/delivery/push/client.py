@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import hmac
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -49,6 +50,18 @@ class Push:
     body_sha256_hex: str
     # Accepted from an agency in transition without an XML signature, sealed by the axis.
     sealed: bool = False
+    # A large body (issue #17): ``body`` is its first piece, ``pieces()`` all of it
+    # anew for each attempt, one piece in memory at a time, ``size`` its length.
+    pieces: Callable[[], AsyncIterator[bytes]] | None = None
+    size: int | None = None
+
+    def content(self) -> tuple[bytes | AsyncIterator[bytes], dict[str, str]]:
+        """What to POST and the headers that go with it beside the signature's."""
+        if self.pieces is None:
+            return self.body, {}
+        size = len(self.body) if self.size is None else self.size
+        # With a Content-Length aiohttp sends the stream as is, not chunked.
+        return self.pieces(), {"Content-Length": str(size)}
 
 
 def signature(secret: str, timestamp: str, message_id: str, body_sha256_hex: str) -> str:
@@ -92,11 +105,12 @@ async def send(
     session: aiohttp.ClientSession, push: Push, secret: str, time_limit: float
 ) -> PushOutcome:
     """Pushes once; never raises for what the endpoint or the network does."""
+    data, length = push.content()
     try:
         async with session.post(
             push.endpoint_url,
-            data=push.body,
-            headers=push_headers(push, secret),
+            data=data,
+            headers={**push_headers(push, secret), **length},
             timeout=aiohttp.ClientTimeout(total=time_limit),
             allow_redirects=False,
         ) as answer:

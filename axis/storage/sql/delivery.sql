@@ -94,7 +94,10 @@ WITH endpoint AS (
     WHERE d.id = ANY (ARRAY(SELECT picked.id FROM picked))
       AND m.id = d.message_id AND a.organ_id = d.recipient_id
     RETURNING d.id, d.message_id, d.recipient_id, d.priority, d.attempts, d.created_at,
-              d.next_attempt_at, m.kind, m.sender_id, m.body, m.sha256, a.endpoint_url,
+              d.next_attempt_at, m.kind, m.sender_id, m.sha256, a.endpoint_url, m.size,
+              -- The first piece: the whole body when small; the pusher reads the rest.
+              coalesce((SELECT b.content FROM message_bodies b
+                        WHERE b.message_id = m.id AND b.part = 0), m.body) AS first,
               m.signature_algorithm = 'axis-seal' AS sealed
 )
 -- In claim order, so the worker starts the most urgent push first: pushes
@@ -167,8 +170,12 @@ ORDER BY d.id
 LIMIT $3
 
 -- name: delivery_lock
-SELECT id, message_id, recipient_id, transport_state, attempts
-FROM deliveries WHERE id = $1 FOR UPDATE
+-- has_body: false once retention purged the message's body (nothing to send).
+SELECT d.id, d.message_id, d.recipient_id, d.transport_state, d.attempts,
+       EXISTS (SELECT 1 FROM message_bodies b WHERE b.message_id = d.message_id AND b.part = 0)
+       OR EXISTS (SELECT 1 FROM messages m WHERE m.id = d.message_id AND m.body IS NOT NULL)
+       AS has_body
+FROM deliveries d WHERE d.id = $1 FOR UPDATE OF d
 
 -- name: delivery_requeue
 -- An operator's retry: attempts are kept; the retry budget starts again now.

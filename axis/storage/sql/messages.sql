@@ -18,15 +18,16 @@ CROSS JOIN LATERAL (
 -- name: intake_insert_messages
 -- Rows that collide with a stored message (same bytes, or same DocumentId)
 -- are skipped, not errors: the batch goes on and the caller looks them up.
-INSERT INTO messages (id, kind, sender_id, document_id, body, sha256, size, subject,
+-- The body goes to message_bodies (axis.storage.bodies), after this.
+INSERT INTO messages (id, kind, sender_id, document_id, sha256, size, subject,
                       code_number, code_notation, priority, business_type, acts_on_message_id,
                       repeats_acted_on, status_code, description, status_at, answers_message_id,
                       due_date, signer_fingerprint, signature_algorithm, received_via)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[],
-                     $7::int[], $8::text[], $9::text[], $10::text[], $11::smallint[],
-                     $12::smallint[], $13::text[], $14::boolean[], $15::text[], $16::text[],
-                     $17::timestamptz[], $18::text[], $19::date[], $20::text[], $21::text[],
-                     $22::text[])
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[],
+                     $6::int[], $7::text[], $8::text[], $9::text[], $10::smallint[],
+                     $11::smallint[], $12::text[], $13::boolean[], $14::text[], $15::text[],
+                     $16::timestamptz[], $17::text[], $18::date[], $19::text[], $20::text[],
+                     $21::text[])
 ON CONFLICT DO NOTHING
 RETURNING id;
 
@@ -111,3 +112,11 @@ SELECT a.target_message_id, a.acting_message_id, a.business_type, a.recipients
 FROM document_actions a JOIN messages m ON m.id = a.acting_message_id
 WHERE a.target_message_id = ANY($1::text[]) AND $2 = ANY(a.recipients)
 ORDER BY m.accepted_at, m.id;
+
+-- name: bodies_insert_small
+-- Bodies held in memory (the hot path), each one piece, for a whole batch.
+INSERT INTO message_bodies (message_id, part, content)
+SELECT id, 0, content FROM unnest($1::text[], $2::bytea[]) AS b (id, content);
+
+-- name: bodies_piece
+SELECT content FROM message_bodies WHERE message_id = $1 AND part = $2;

@@ -25,9 +25,12 @@ JOIN messages m ON m.id = d.message_id
 ORDER BY -d.priority, d.id;
 
 -- name: message_access
--- The message's bytes and sender, and the caller's delivery of it if any.
-SELECT m.body, m.sender_id, d.id AS delivery_id, d.mode, d.transport_state
+-- The message's first piece (its whole body when small; messages.body for one
+-- stored before 0021), size and sender, and the caller's delivery of it if any.
+SELECT coalesce(b.content, m.body) AS first, m.size, m.sender_id, d.id AS delivery_id, d.mode,
+       d.transport_state
 FROM messages m
+LEFT JOIN message_bodies b ON b.message_id = m.id AND b.part = 0
 LEFT JOIN deliveries d ON d.message_id = m.id AND d.recipient_id = $2
 WHERE m.id = $1;
 

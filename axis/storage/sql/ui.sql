@@ -88,7 +88,11 @@ WHERE document_message_id = $1 AND ($2::text IS NULL OR from_id = $2 OR from_id 
 ORDER BY id
 
 -- name: ui_document_body
-SELECT m.body, m.document_id FROM messages m
+-- The clerk's page decodes the whole envelope: the pieces joined in the database.
+SELECT coalesce((SELECT string_agg(b.content, ''::bytea ORDER BY b.part) FROM message_bodies b
+                 WHERE b.message_id = m.id), m.body) AS body,
+       m.document_id
+FROM messages m
 WHERE m.id = $1 AND m.kind = 'edoc'
   AND (m.sender_id = $2 OR EXISTS (
         SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.recipient_id = $2))

@@ -38,7 +38,10 @@ async def test_a_document_is_stored_with_one_delivery_per_recipient(broker: Brok
     assert accepted.created
     assert accepted.recipients == (NGHE_AN, TAY_NINH)
     row = await broker.pool.fetchrow(
-        "SELECT body, kind, sender_id FROM messages WHERE id=$1", accepted.id
+        # The body in its pieces (message_bodies, issue #17), joined.
+        "SELECT (SELECT string_agg(content, ''::bytea ORDER BY part) FROM message_bodies b"
+        " WHERE b.message_id = messages.id) AS body, kind, sender_id FROM messages WHERE id=$1",
+        accepted.id,
     )
     assert row is not None and bytes(row["body"]) == data and row["kind"] == "edoc"
     deliveries = await broker.pool.fetch(

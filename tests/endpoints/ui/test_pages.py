@@ -93,7 +93,11 @@ async def test_clerk_sees_only_their_agency_with_filters_and_search(pages: Pages
         async with http.get(pages.base_url + f"/ui/documents/{second}/file") as file:
             body = await file.read()
             assert file.headers["Content-Disposition"].startswith("attachment")
-        stored = await pages.broker.pool.fetchval("SELECT body FROM messages WHERE id = $1", second)
+        stored = await pages.broker.pool.fetchval(
+            "SELECT string_agg(content, ''::bytea ORDER BY part) FROM message_bodies"
+            " WHERE message_id = $1",
+            second,
+        )
         assert body == bytes(stored)
     async with client() as http:
         await sign_in(http, pages.base_url, RECIPIENT_CLERK)
