@@ -70,7 +70,8 @@ BATCH_PATHS: dict[str, Any] = {
             "Content-Length: an application/xml part holds the message's bytes untouched; "
             "an application/problem+json part says why not: message.not_found (404), or "
             f"batch.too_large (413) once the answer holds {MAX_BATCH_BYTES} bytes of "
-            "messages (that message is not marked delivered: fetch it alone).",
+            "messages, or for a body stored in several pieces or purged (that message is "
+            "not marked delivered: fetch it alone).",
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": ref("BatchFetch")}},

@@ -41,10 +41,10 @@ async def test_a_batch_fetch_gives_the_exact_bytes_and_delivers_like_single_fetc
     batch = read_batch(content_type, body)
     assert list(batch.messages) == ids
     for message_id, content in batch.messages.items():
-        stored = await api.broker.pool.fetchval(
-            "SELECT body FROM messages WHERE id = $1", message_id
-        )
-        assert content == bytes(stored)
+        # The sender's own read changes nothing: what the single road answers.
+        path = f"/api/v1/messages/{message_id}"
+        async with api.client.get(path, headers=api.agency(SENDER).headers) as answer:
+            assert content == await answer.read()
     assert batch.problems["nonexistent"]["code"] == "message.not_found"
     states = await api.broker.pool.fetch(
         "SELECT transport_state FROM deliveries WHERE message_id = ANY($1)", ids
@@ -131,3 +131,20 @@ async def test_the_agency_client_takes_the_batch_road(api: Api) -> None:
     assert [answer["id"] for answer in answers] == [*ids, "nonexistent"]
     assert answers[2]["problem"]["code"] == "message.not_found"
     assert all(answer["transport_state"] == "acked" for answer in answers[:2])
+
+
+async def test_past_the_byte_budget_a_message_is_left_to_fetch_alone_and_not_marked(
+    api: Api,
+) -> None:
+    sent = [await api.send(SENDER, document(SENDER, [NGHE_AN])) for _ in range(2)]
+    ids = [item["id"] for item in sent]
+    size = await api.broker.pool.fetchval("SELECT size FROM messages WHERE id = $1", ids[0])
+    items = await api.broker.runtime.pull.fetch_many(ids, NGHE_AN, max_bytes=size)
+    assert items[0].body is not None and items[1].body is None and not items[1].missing
+    states = await api.broker.pool.fetch(
+        "SELECT message_id, transport_state FROM deliveries WHERE message_id = ANY($1)", ids
+    )
+    assert {row["message_id"]: row["transport_state"] for row in states} == {
+        ids[0]: "delivered",
+        ids[1]: "queued",
+    }
