@@ -75,8 +75,9 @@ def _part(item: BatchItem, organ_id: str) -> tuple[bytes, bytes]:
         else:
             problem = _problem(
                 413, "batch.too_large",
-                f"The answer already holds {MAX_BATCH_BYTES} bytes of messages; fetch "
-                f"{item.message_id!r} alone or in another batch (it is not marked delivered).",
+                f"{item.message_id!r} does not fit this answer (at most {MAX_BATCH_BYTES} "
+                "bytes of messages, each whole in one stored piece); fetch it alone "
+                "(it is not marked delivered).",
             )  # fmt: skip
         content, content_type = json.dumps(problem).encode(), PROBLEM_CONTENT_TYPE
     headers = (
