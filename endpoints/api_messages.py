@@ -114,6 +114,11 @@ async def _ack_body(request: web.Request) -> tuple[Literal["done", "fail"], str 
         return "done", None
     if not isinstance(body, dict):
         raise Problem(400, "request.invalid", "The ack body must be a JSON object.")
+    return ack_fields(body)
+
+
+def ack_fields(body: dict[str, Any]) -> tuple[Literal["done", "fail"], str | None]:
+    """An ack's result and reason, as the single and the batch ack take them."""
     result = body.get("result", "done")
     reason = body.get("reason")
     if result not in ("done", "fail"):

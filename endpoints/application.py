@@ -15,6 +15,7 @@ from endpoints import (
     admin_deliveries,
     admin_nodes,
     api_agencies,
+    api_batch,
     api_messages,
     api_relay,
     api_stats,
@@ -46,6 +47,7 @@ def build_application(runtime: Runtime) -> web.Application:
     vxp.add_routes(app)
     api_messages.add_routes(app)
     api_relay.add_routes(app)
+    api_batch.add_routes(app)
     api_stats.add_routes(app)
     openapi.add_routes(app)
     metrics.add_routes(app)

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from endpoints.openapi_batch import BATCH_PATHS, BATCH_SCHEMAS
 from endpoints.openapi_parts import TIME as _TIME
 from endpoints.openapi_parts import errors as _errors
 from endpoints.openapi_parts import json_body as _json
@@ -270,6 +271,7 @@ SCHEMAS: dict[str, Any] = {
 SCHEMAS.update(REGISTRY_SCHEMAS)
 SCHEMAS.update(STATS_SCHEMAS)
 SCHEMAS.update(RELAY_SCHEMAS)
+SCHEMAS.update(BATCH_SCHEMAS)
 
 DESCRIPTION: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -373,6 +375,7 @@ DESCRIPTION: dict[str, Any] = {
         **REGISTRY_PATHS,
         **STATS_PATHS,
         **RELAY_PATHS,
+        **BATCH_PATHS,
     },
 }
 

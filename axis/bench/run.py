@@ -51,6 +51,7 @@ class BenchResult:
     figures: LoadFigures
     raw_limit_per_s: float
     ratio_to_raw: float
+    pull_road: str = "single"
 
     def as_dict(self) -> dict[str, Any]:
         """Flat, in the order of cli.md's ``--json`` keys."""
@@ -61,6 +62,8 @@ class BenchResult:
             **dataclasses.asdict(self.figures),
             "raw_limit_per_s": self.raw_limit_per_s,
             "ratio_to_raw": self.ratio_to_raw,
+            # Added after cli.md's keys: "single" (fetch and ack per message) or "batch".
+            "pull_road": self.pull_road,
         }
 
 
@@ -128,6 +131,8 @@ class BenchOptions:
     workers: int = 2
     # Submissions per second; None submits as fast as the axis accepts.
     rate: float | None = None
+    # Recipients take the batch pull road (one fetch and one ack per inbox page).
+    batch: bool = False
 
 
 async def run_bench(options: BenchOptions) -> BenchResult:
@@ -200,6 +205,7 @@ async def _bench(settings: Settings, url: str, options: BenchOptions) -> BenchRe
                 recipient_ids=recipient_ids,
                 concurrency=options.concurrency,
                 rate=options.rate,
+                batch=options.batch,
             )
         )
         return BenchResult(
@@ -209,6 +215,7 @@ async def _bench(settings: Settings, url: str, options: BenchOptions) -> BenchRe
             figures=figures,
             raw_limit_per_s=round(raw_limit, 1),
             ratio_to_raw=round(figures.accepted_per_s / raw_limit, 3),
+            pull_road="batch" if options.batch else "single",
         )
     finally:
         server.terminate()

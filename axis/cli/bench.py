@@ -23,6 +23,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="submissions per second (default: as fast as accepted); latency is read below"
         " saturation, e.g. at half the rate a full-speed run reached",
     )
+    bench.add_argument(
+        "--batch",
+        action="store_true",
+        help="recipients take the batch pull road: one fetch and one ack per inbox page",
+    )
     bench.add_argument("--json", action="store_true", help="print one JSON document")
     bench.set_defaults(handler=_bench)
 
@@ -35,6 +40,7 @@ async def _bench(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             workers=args.workers,
             rate=args.rate,
+            batch=args.batch,
         )
     )
     if args.json:

@@ -6,12 +6,14 @@ tests, so all of them exercise the API exactly as agencies do.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 import aiohttp
 
+from axis.client.batches import FetchedBatch, read_batch
 from axis.errors import AxisError
 
 
@@ -113,6 +115,28 @@ class AgencyClient:
             f"{self._base_url}/api/v1/messages/{message_id}/ack", json=body
         ) as response:
             await self._json(response)
+
+    async def fetch_many(self, message_ids: Sequence[str]) -> FetchedBatch:
+        """The bytes of up to 100 messages in one request (the batch pull road)."""
+        async with self._session.post(
+            f"{self._base_url}/api/v1/inbox/fetch", json={"ids": list(message_ids)}
+        ) as response:
+            if response.status >= 400:
+                await self._json(response)
+            return read_batch(response.headers.get("Content-Type", ""), await response.read())
+
+    async def ack_many(
+        self, message_ids: Sequence[str], result: str = "done", reason: str = ""
+    ) -> list[dict[str, Any]]:
+        """Acknowledges up to 100 messages in one request; one answer each, in order
+        (an acknowledgement, or ``{"id", "problem"}``)."""
+        extra = {"result": result, **({"reason": reason} if reason else {})}
+        acks = [{"id": message_id, **extra} for message_id in message_ids]
+        async with self._session.post(
+            f"{self._base_url}/api/v1/inbox/ack", json={"acks": acks}
+        ) as response:
+            items: list[dict[str, Any]] = (await self._json(response))["items"]
+            return items
 
     async def tracking(self, message_id: str) -> dict[str, Any]:
         async with self._session.get(

@@ -10,6 +10,7 @@ from endpoints import (
     admin_deliveries,
     admin_nodes,
     api_agencies,
+    api_batch,
     api_messages,
     api_relay,
     api_stats,
@@ -21,6 +22,7 @@ async def test_the_description_covers_every_api_route() -> None:
     app = web.Application()
     for module in (
         api_messages,
+        api_batch,
         api_agencies,
         admin_agencies,
         admin_deliveries,

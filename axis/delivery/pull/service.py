@@ -1,6 +1,7 @@
 """The pull road as one service: list, long-poll, fetch, confirm and acknowledge.
 
-The native API (``/api/v1/inbox``, ``GET /api/v1/messages/{id}``, ``.../ack``)
+The native API (``/api/v1/inbox``, ``GET /api/v1/messages/{id}``, ``.../ack``,
+and the batch road ``POST /api/v1/inbox/fetch`` and ``/api/v1/inbox/ack``)
 and the VXP surface (``getReceivedEdocList``, ``getEdoc``, ``updateStatus``)
 both call this, so a message fetched through one door is delivered for the
 other, and every fetch and ack is written the same way: through a group
@@ -15,9 +16,13 @@ and answers the first ack.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
+
+import asyncpg
 
 from axis.delivery.pull import inbox
 from axis.delivery.pull.events import (
@@ -39,6 +44,49 @@ from axis.storage.group_commit import GroupCommitter
 from axis.vocabulary import DeliveryMode, MessageKind, TransportState
 
 AckResult = Literal["done", "fail"]
+
+# Messages per batch fetch or ack: one group-commit batch's worth.
+MAX_BATCH = 100
+# Bytes of bodies per batch fetch answer; the messages past it are fetched alone.
+MAX_BATCH_BYTES = 32 * 2**20
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItem:
+    """One message of a batch fetch: its exact bytes, or why not. ``missing``: no
+    message the caller may read; neither body nor missing: past the batch's byte
+    budget (nothing marked), to be fetched alone."""
+
+    message_id: str
+    body: bytes | None = None
+    missing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AckOrder:
+    """One ack of a batch, as the single ack's body says it."""
+
+    message_id: str
+    result: AckResult = "done"
+    reason: str | None = None
+
+
+def _may_read(row: asyncpg.Record | None, organ_id: str) -> bool:
+    """The sender and the recipients may read a message; nobody else learns it exists."""
+    return (
+        row is not None
+        and row["sender_id"] is not None
+        and (row["delivery_id"] is not None or row["sender_id"] == organ_id)
+    )
+
+
+def _marks_delivered(row: asyncpg.Record) -> bool:
+    """Reading the bytes delivers a queued pull delivery; anything else it leaves alone."""
+    return (
+        row["delivery_id"] is not None
+        and row["mode"] == DeliveryMode.PULL
+        and row["transport_state"] == TransportState.QUEUED
+    )
 
 
 async def purged(pool: Pool, message_id: str) -> MessagePurged:
@@ -141,17 +189,39 @@ class PullDelivery:
         connection is held while the fetch mark waits for its batch.
         """
         row = await self._pool.fetchrow(sql.query("message_access"), message_id, organ_id)
-        if row is None or (row["delivery_id"] is None and row["sender_id"] != organ_id):
+        if row is None or not _may_read(row, organ_id):
             raise MessageNotFound(f"No message {message_id!r} that {organ_id} may read.")
-        if (
-            row["delivery_id"] is not None
-            and row["mode"] == DeliveryMode.PULL
-            and row["transport_state"] == TransportState.QUEUED
-        ):
+        if _marks_delivered(row):
             await self._fetches.submit(DeliveryEvent(Transition.DELIVER, message_id, organ_id))
         if row["first"] is None:
             raise await purged(self._pool, message_id)
         return bodies.StoredBody(message_id, row["size"], bytes(row["first"]))
+
+    async def fetch_many(
+        self, message_ids: Sequence[str], organ_id: str, *, max_bytes: int = MAX_BATCH_BYTES
+    ) -> list[BatchItem]:
+        """:meth:`fetch` of many messages in one query, each id once, in the order asked.
+
+        The fetch marks go to the same group committer as single fetches, all
+        at once, so a batch costs about one commit, and the answer waits for them
+        as a single fetch does.
+        """
+        asked = list(dict.fromkeys(message_ids))
+        rows = await self._pool.fetch(sql.query("message_access_batch"), asked, organ_id, max_bytes)
+        items: list[BatchItem] = []
+        marks: list[DeliveryEvent] = []
+        for row in rows:
+            message_id = row["message_id"]
+            if not _may_read(row, organ_id):
+                items.append(BatchItem(message_id, missing=True))
+            elif row["body"] is None:
+                items.append(BatchItem(message_id))
+            else:
+                if _marks_delivered(row):
+                    marks.append(DeliveryEvent(Transition.DELIVER, message_id, organ_id))
+                items.append(BatchItem(message_id, bytes(row["body"])))
+        await asyncio.gather(*(self._fetches.submit(mark) for mark in marks))
+        return items
 
     async def confirm(self, message_id: str, organ_id: str) -> None:
         """The recipient says it has the message (not finished with it): delivered, any road."""
@@ -174,7 +244,37 @@ class PullDelivery:
         state = await self._durable.submit(
             DeliveryEvent(Transition.ACK, message_id, organ_id, result=result, reason=reason)
         )
+        acknowledgement = self._acknowledged(state, message_id, organ_id, result)
+        if acknowledgement is None:
+            raise MessageNotFound(f"No message {message_id!r} addressed to {organ_id}.")
+        return acknowledgement
+
+    async def acknowledge_many(
+        self, orders: Sequence[AckOrder], organ_id: str
+    ) -> list[Acknowledgement | None]:
+        """:meth:`acknowledge` of many messages, through one group commit when they fit;
+        None for a message not addressed to the caller."""
+        states = await asyncio.gather(
+            *(
+                self._durable.submit(
+                    DeliveryEvent(
+                        Transition.ACK, order.message_id, organ_id,
+                        result=order.result, reason=order.reason,
+                    )
+                )
+                for order in orders
+            )
+        )  # fmt: skip
+        return [
+            self._acknowledged(state, order.message_id, organ_id, order.result)
+            for order, state in zip(orders, states, strict=True)
+        ]
+
+    @staticmethod
+    def _acknowledged(
+        state: EventOutcome, message_id: str, organ_id: str, result: AckResult
+    ) -> Acknowledgement | None:
         assert isinstance(state, AckState)
         if state.acked_at is None:
-            raise MessageNotFound(f"No message {message_id!r} addressed to {organ_id}.")
+            return None
         return Acknowledgement(message_id, organ_id, state.acked_at, state.result or result)

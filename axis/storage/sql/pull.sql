@@ -82,3 +82,19 @@ WHERE d.id NOT IN (SELECT id FROM acked);
 -- name: commit_without_flush
 -- Only for writes a crash may lose harmlessly; later durable commits flush them too.
 SET LOCAL synchronous_commit TO off;
+
+-- name: message_access_batch
+-- message_access for many ids at once, in the order asked ($1 WITH ORDINALITY). The
+-- body comes only when it is whole in its first piece and the readable sizes so far
+-- add up to at most $3 bytes: a batch answer stays bounded and in memory, and a
+-- message left out (large, or with its body purged) is fetched alone.
+SELECT asked.id AS message_id, m.sender_id, d.id AS delivery_id, d.mode, d.transport_state,
+       CASE WHEN octet_length(coalesce(b.content, m.body)) = m.size
+             AND sum(CASE WHEN d.id IS NOT NULL OR m.sender_id = $2 THEN m.size ELSE 0 END)
+                 OVER (ORDER BY asked.n) <= $3
+            THEN coalesce(b.content, m.body) END AS body
+FROM unnest($1::text[]) WITH ORDINALITY AS asked (id, n)
+LEFT JOIN messages m ON m.id = asked.id
+LEFT JOIN message_bodies b ON b.message_id = m.id AND b.part = 0
+LEFT JOIN deliveries d ON d.message_id = m.id AND d.recipient_id = $2
+ORDER BY asked.n;

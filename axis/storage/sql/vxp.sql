@@ -49,8 +49,24 @@ LEFT JOIN LATERAL (
 ) latest ON true
 ORDER BY m.priority DESC, m.accepted_at DESC, m.id, d.id
 
--- name: vxp_active_agencies
-SELECT organ_id, name, email, parent_id FROM agencies WHERE active ORDER BY organ_id
+-- name: vxp_agencies_list_json
+-- getAgenciesList's data array, encoded by PostgreSQL (see axis.vxp.directory): one
+-- text value instead of 120,000 rows decoded and re-encoded in Python. Never null
+-- (the SDK throws on JSON null): email is NOT NULL, parent_id coalesced.
+SELECT coalesce(json_agg(a ORDER BY a.id)::text, '[]')
+FROM (
+    SELECT organ_id AS id, organ_id AS code, name, email AS mail,
+           coalesce(parent_id, '') AS pid, '' AS "oldCode"
+    FROM agencies WHERE active
+) a
+
+-- name: vxp_agencies_list_qd20_json
+-- getAgenciesListQD20's data array, as vxp_agencies_list_json.
+SELECT coalesce(json_agg(a ORDER BY a.id)::text, '[]')
+FROM (
+    SELECT organ_id AS id, organ_id AS code, name, email AS mail, organ_id AS code102
+    FROM agencies WHERE active
+) a
 
 -- name: vxp_all_units
 SELECT organ_id, name, email, parent_id, system_id, active, updated_at, created_by

@@ -37,3 +37,10 @@ def test_a_paced_bench_keeps_to_its_rate() -> None:
     figures = _bench("--messages", "40", "--rate", "20")
     # 40 submissions at 20/s take at least 1.95 s: the pacing held the rate down.
     assert figures["accepted_per_s"] <= 20.5
+
+
+def test_the_batch_pull_road_delivers_everything_with_the_same_figures() -> None:
+    figures = _bench("--messages", "60", "--concurrency", "4", "--batch")
+    assert figures.keys() >= KEYS and figures["pull_road"] == "batch"
+    assert figures["delivered_per_s"] > 0
+    assert 0 <= figures["latency_p50_ms"] <= figures["latency_p99_ms"]
