@@ -37,6 +37,7 @@ from datetime import datetime
 import asyncpg
 
 from axis.audit.chain import entry_hash
+from axis.fleet import leases
 from axis.storage import sql
 from axis.storage.database import Connection, Pool
 from axis.tasks import cancel_and_wait
@@ -131,8 +132,8 @@ class AuditSealer:
     async def _run(self) -> None:
         while True:
             try:
-                async with self._pool.acquire() as connection:
-                    if await connection.fetchval(sql.query("sealer_try_lease"), LEASE_KEY):
+                async with leases.holding(self._pool, LEASE_KEY) as connection:
+                    if connection is not None:
                         await self._seal_while_held(connection)
             except _LOST as error:
                 logger.warning(
@@ -145,20 +146,8 @@ class AuditSealer:
         self.holds_lease = True
         logger.info("sealing the audit chain", extra={"holder": self._holder})
         try:
-            await connection.execute(sql.query("sealer_keepalives"))
             while True:
                 await seal_pending(connection, self._holder, self._batch)
                 await asyncio.sleep(SEAL_SECONDS)
         finally:
             self.holds_lease = False
-            await self._release(connection)
-
-    async def _release(self, connection: Connection) -> None:
-        """Leaves no session state on the pooled connection; a lease kept would block takeover."""
-        try:
-            await connection.execute(sql.query("sealer_reset_keepalives"))
-            await connection.fetchval(sql.query("sealer_release_lease"), LEASE_KEY)
-        except (*_LOST, asyncio.CancelledError):
-            # Closing the connection frees the lease with it; the pool opens another.
-            connection.terminate()
-            raise

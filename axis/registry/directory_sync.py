@@ -10,7 +10,7 @@ directory, the union of its peers', tells each province which province
 serves what.
 
 The background task syncs on one node of the fleet at a time, holding a
-session advisory lock as the audit sealer does (:mod:`axis.audit.sealer`):
+fleet lease (:mod:`axis.fleet.leases`) as the audit sealer does:
 the others stand by for it; a node that dies drops its connection and the
 lease with it. A peer is due when its last sync is older than the period,
 so a restart does not resync every peer at once; a new peer is due at once.
@@ -19,7 +19,6 @@ so a restart does not resync every peer at once; a new peer is due at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -29,10 +28,10 @@ import aiohttp
 import asyncpg
 
 from axis.errors import AxisError
+from axis.fleet import leases
 from axis.registry.peers import DirectoryEntry, Peer, PeerProtocol, Peers
 from axis.settings import Settings
-from axis.storage import sql
-from axis.storage.database import Connection, Pool
+from axis.storage.database import Pool
 from axis.tasks import cancel_and_wait
 from envelope import organ_id as organ_ids
 
@@ -212,9 +211,9 @@ class DirectorySyncer:
     async def _run(self) -> None:
         while True:
             try:
-                async with self._pool.acquire() as connection:
-                    if await connection.fetchval(sql.query("peer_sync_try_lease"), LEASE_KEY):
-                        await self._sync_while_held(connection)
+                async with leases.holding(self._pool, LEASE_KEY) as connection:
+                    if connection is not None:
+                        await self._sync_while_held()
             except _LOST as error:
                 logger.warning(
                     "directory sync lost its connection",
@@ -222,39 +221,11 @@ class DirectorySyncer:
                 )
             await asyncio.sleep(STANDBY_SECONDS)
 
-    async def _sync_while_held(self, connection: Connection) -> None:
+    async def _sync_while_held(self) -> None:
         self.holds_lease = True
         try:
-            # The sealer's keepalives: a vanished holder frees the lease within seconds.
-            await connection.execute(sql.query("sealer_keepalives"))
             while True:
                 await self.sync_due()
                 await asyncio.sleep(min(CHECK_SECONDS, self._settings.peer_sync_seconds))
         finally:
             self.holds_lease = False
-            await self._release(connection)
-
-    async def _release(self, connection: Connection) -> None:
-        """Leaves no lease on the pooled connection, and never hides why the loop ended.
-
-        Closing the connection frees the lease with it (the pool opens
-        another); an error doing so is not raised over the exception that
-        ended the loop, a stop's cancellation above all, which would
-        otherwise be lost and the stop wait forever.
-        """
-        try:
-            await connection.execute(sql.query("sealer_reset_keepalives"))
-            await connection.fetchval(sql.query("peer_sync_release_lease"), LEASE_KEY)
-        except asyncio.CancelledError:
-            _terminate(connection)
-            raise
-        except Exception as error:  # best effort: closing the connection frees the lease too
-            # A connection whose backend died mid-query can fail in more ways
-            # than _LOST (asyncpg's InternalClientError, measured under load).
-            logger.info("lease connection closed", extra={"error": type(error).__name__})
-            _terminate(connection)
-
-
-def _terminate(connection: Connection) -> None:
-    with contextlib.suppress(Exception):
-        connection.terminate()

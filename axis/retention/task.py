@@ -1,9 +1,9 @@
 """The daily retention run, one node at a time across the fleet.
 
-The lease is the audit sealer's mechanism (:mod:`axis.audit.sealer`): a
-session advisory lock on a connection of the node's own, under a key of
-the retention task's; a node that dies drops its connection and with it
-the lease. Every node tries every :data:`CHECK_SECONDS`; the one holding
+The lease is a fleet lease (:mod:`axis.fleet.leases`), as the audit
+sealer's: a session advisory lock on a connection of the node's own, under
+a key of the retention task's; a node that dies drops its connection and
+with it the lease. Every node tries every :data:`CHECK_SECONDS`; the one holding
 the lease runs when the last run (``retention_state.last_run_at``, on the
 database, so a takeover does not run twice) is a day old.
 
@@ -28,6 +28,7 @@ from pathlib import Path
 import asyncpg
 
 from axis.errors import AxisError
+from axis.fleet import leases
 from axis.retention import partitions
 from axis.retention.export import export_month
 from axis.retention.months import Month
@@ -139,8 +140,8 @@ class RetentionTask:
     async def _run(self) -> None:
         while True:
             try:
-                async with self._pool.acquire() as connection:
-                    if await connection.fetchval(sql.query("sealer_try_lease"), LEASE_KEY):
+                async with leases.holding(self._pool, LEASE_KEY) as connection:
+                    if connection is not None:
                         await self._run_while_held(connection)
             except _LOST as error:
                 logger.warning(
@@ -154,25 +155,17 @@ class RetentionTask:
             await asyncio.sleep(CHECK_SECONDS)
 
     async def _run_while_held(self, connection: Connection) -> None:
-        try:
-            last = await connection.fetchval(sql.query("retention_lease_state"))
-            now = self._clock()
-            if last is None or now - last >= EVERY:
-                report = await run_once(
-                    self._pool, self._policy, self._archiving, now=now, holder=self._holder
-                )
-                logger.info(
-                    "retention run",
-                    extra={
-                        "purged": [p.month for p in report.purged],
-                        "next_purge_at": report.next_purge_at,
-                        "body_bytes_held": report.body_bytes_held,
-                    },
-                )
-        finally:
-            try:
-                await connection.fetchval(sql.query("sealer_release_lease"), LEASE_KEY)
-            except (*_LOST, asyncio.CancelledError):
-                # Closing the connection frees the lease with it; the pool opens another.
-                connection.terminate()
-                raise
+        last = await connection.fetchval(sql.query("retention_lease_state"))
+        now = self._clock()
+        if last is None or now - last >= EVERY:
+            report = await run_once(
+                self._pool, self._policy, self._archiving, now=now, holder=self._holder
+            )
+            logger.info(
+                "retention run",
+                extra={
+                    "purged": [p.month for p in report.purged],
+                    "next_purge_at": report.next_purge_at,
+                    "body_bytes_held": report.body_bytes_held,
+                },
+            )

@@ -7,25 +7,6 @@ FROM unnest($2::text[], $3::text[], $4::text[], $5::jsonb[])
      WITH ORDINALITY AS r (actor, action, subject, detail, position)
 ORDER BY r.position;
 
--- name: sealer_try_lease
--- Session-scoped: held while this connection lives, released when it drops.
-SELECT pg_try_advisory_lock($1)
-
--- name: sealer_release_lease
-SELECT pg_advisory_unlock($1)
-
--- name: sealer_keepalives
--- A sealer's node that vanishes without closing its socket is noticed by
--- the server within about 5 + 3 x 2 seconds, which frees the lease.
-SELECT set_config('tcp_keepalives_idle', '5', false),
-       set_config('tcp_keepalives_interval', '2', false),
-       set_config('tcp_keepalives_count', '3', false)
-
--- name: sealer_reset_keepalives
-SELECT set_config('tcp_keepalives_idle', '0', false),
-       set_config('tcp_keepalives_interval', '0', false),
-       set_config('tcp_keepalives_count', '0', false)
-
 -- name: seal_horizon
 -- Every transaction with an id below this one is over (committed or rolled
 -- back): no entry it wrote can still appear. Taken before the sealing

@@ -77,3 +77,23 @@ LEFT JOIN audit_sealer s ON true
 WHERE n.last_beat_at > now() - make_interval(secs => $2)
 ORDER BY (n.stopped_at IS NULL AND n.last_beat_at >= now() - make_interval(secs => $1)) DESC,
          n.last_beat_at DESC, n.node_id
+
+-- name: fleet_try_lease
+-- A fleet lease (axis.fleet.leases): session-scoped, held while this
+-- connection lives, released when it drops.
+SELECT pg_try_advisory_lock($1)
+
+-- name: fleet_release_lease
+SELECT pg_advisory_unlock($1)
+
+-- name: fleet_keepalives
+-- A lease holder's node that vanishes without closing its socket is noticed
+-- by the server within about 5 + 3 x 2 seconds, which frees the lease.
+SELECT set_config('tcp_keepalives_idle', '5', false),
+       set_config('tcp_keepalives_interval', '2', false),
+       set_config('tcp_keepalives_count', '3', false)
+
+-- name: fleet_reset_keepalives
+SELECT set_config('tcp_keepalives_idle', '0', false),
+       set_config('tcp_keepalives_interval', '0', false),
+       set_config('tcp_keepalives_count', '0', false)

@@ -108,11 +108,3 @@ SELECT d.organ_id, d.name, d.parent_id, d.served_by, d.peer_name
 FROM peer_directory d
 WHERE d.organ_id = $1 AND NOT EXISTS (SELECT 1 FROM agencies a WHERE a.organ_id = d.organ_id)
 ORDER BY d.peer_name LIMIT 1
-
--- name: peer_sync_try_lease
--- The directory sync's fleet lease, as the audit sealer's: session-scoped,
--- held while this connection lives, released when it drops.
-SELECT pg_try_advisory_lock($1)
-
--- name: peer_sync_release_lease
-SELECT pg_advisory_unlock($1)
