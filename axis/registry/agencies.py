@@ -22,7 +22,7 @@ import signing
 from axis.audit import chain as audit
 from axis.errors import AxisError
 from axis.registry import trust as trust_admin
-from axis.registry.secret_box import SecretBox, new_agency_secret
+from axis.registry.secret_box import SecretBox
 from axis.storage import cursors, sql
 from axis.storage.database import Connection, Pool
 from axis.vocabulary import AuditAction, DeliveryMode
@@ -241,8 +241,8 @@ class Registry:
         # Unknown parents are allowed: legacy data names parents never registered.
         parent = parent_id if parent_id is not None else organ_ids.parent_of(organ_id)
         loaded = [load_certificate(pem) for pem in certificates]
-        secret = new_agency_secret()
-        credentials = AgencyCredentials(organ_id, system_id or organ_id, secret)
+        issued = self._secret_box.issue()
+        credentials = AgencyCredentials(organ_id, system_id or organ_id, issued.secret)
         async with self._pool.acquire() as connection, connection.transaction():
             try:
                 await connection.execute(
@@ -251,8 +251,8 @@ class Registry:
                     name,
                     parent,
                     credentials.system_id,
-                    self._secret_box.encrypt(secret),
-                    self._secret_box.lookup_digest(secret),
+                    issued.ciphertext,
+                    issued.lookup,
                     endpoint_url,
                     legacy_sha1,
                     email,

@@ -31,7 +31,7 @@ from axis.registry.routes import (
     check_peer_name,
     parse_patterns,
 )
-from axis.registry.secret_box import SecretBox, new_agency_secret
+from axis.registry.secret_box import SecretBox
 from axis.storage import sql
 from axis.storage.database import Connection, Pool
 from axis.vocabulary import AuditAction
@@ -190,7 +190,7 @@ class Peers:
         url = check_endpoint(url).rstrip("/")
         parsed = parse_patterns(patterns)
         chosen = _check_protocol(protocol, system_id)
-        secret = new_agency_secret()
+        issued = self._secret_box.issue()
         async with self._pool.acquire() as connection, connection.transaction():
             try:
                 await connection.execute(
@@ -199,8 +199,8 @@ class Peers:
                     url,
                     str(chosen),
                     system_id,
-                    self._secret_box.encrypt(secret),
-                    self._secret_box.lookup_digest(secret),
+                    issued.ciphertext,
+                    issued.lookup,
                 )
             except asyncpg.UniqueViolationError:
                 raise PeerExists(f"A peer named {name!r} is already registered.") from None
@@ -222,7 +222,7 @@ class Peers:
             )
         logger.info("peer registered", extra={"peer": name, "url": url, "actor": actor})
         peer = Peer(name, url, chosen, system_id, parsed, None, None)
-        return peer, secret
+        return peer, issued.secret
 
     async def set_outbound_secret(self, name: str, secret: str, *, actor: str = "operator") -> None:
         """The secret this axis presents when it calls ``name`` (the one ``name`` issued)."""

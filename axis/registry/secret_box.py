@@ -33,6 +33,15 @@ class SecretUnreadable(AxisError):
 
 
 @dataclass(frozen=True, slots=True)
+class IssuedSecret:
+    """A fresh secret, shown once, and what is stored of it: its ciphertext and lookup digest."""
+
+    secret: str
+    ciphertext: bytes
+    lookup: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class SecretBox:
     encryption_key: bytes
     lookup_key: bytes
@@ -58,6 +67,11 @@ class SecretBox:
 
     def lookup_digest(self, secret: str) -> bytes:
         return hmac.digest(self.lookup_key, secret.encode(), "sha256")
+
+    def issue(self) -> IssuedSecret:
+        """A new secret for an agency or a peer to present here, ready to store."""
+        secret = new_agency_secret()
+        return IssuedSecret(secret, self.encrypt(secret), self.lookup_digest(secret))
 
 
 def new_agency_secret() -> str:
