@@ -186,6 +186,33 @@ class PeerFigure:
     directory_synced_timestamp: float | None
 
 
+# One gauge per PeerFigure field, labelled by peer: (field, metric name, help).
+_PEER_GAUGES = (
+    ("backlog", "axis_peer_backlog", "Relay deliveries through a peer not yet relayed."),
+    ("dead", "axis_peer_dead_deliveries", "Relay deliveries through a peer that went dead."),
+    (
+        "failures",
+        "axis_peer_consecutive_failures",
+        "Failed hops to a peer since its last success.",
+    ),
+    (
+        "circuit_open",
+        "axis_peer_circuit_open",
+        "1 while the circuit to a peer is open or half-open.",
+    ),
+    (
+        "directory_agencies",
+        "axis_peer_directory_agencies",
+        "Remote agencies in a peer's synced directory.",
+    ),
+    (
+        "directory_synced_timestamp",
+        "axis_peer_directory_synced_timestamp_seconds",
+        "When a peer's directory was last synced (absent: never).",
+    ),
+)
+
+
 class _PeerCollector:
     """Per-peer gauges: backlog, dead, failures, circuit, directory size and last sync."""
 
@@ -194,39 +221,15 @@ class _PeerCollector:
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         families = {
-            "backlog": GaugeMetricFamily(
-                "axis_peer_backlog", "Relay deliveries through a peer not yet relayed.",
-                labels=["peer"],
-            ),
-            "dead": GaugeMetricFamily(
-                "axis_peer_dead_deliveries", "Relay deliveries through a peer that went dead.",
-                labels=["peer"],
-            ),
-            "failures": GaugeMetricFamily(
-                "axis_peer_consecutive_failures", "Failed hops to a peer since its last success.",
-                labels=["peer"],
-            ),
-            "circuit_open": GaugeMetricFamily(
-                "axis_peer_circuit_open", "1 while the circuit to a peer is open or half-open.",
-                labels=["peer"],
-            ),
-            "directory_agencies": GaugeMetricFamily(
-                "axis_peer_directory_agencies", "Remote agencies in a peer's synced directory.",
-                labels=["peer"],
-            ),
-        }  # fmt: skip
-        synced = GaugeMetricFamily(
-            "axis_peer_directory_synced_timestamp_seconds",
-            "When a peer's directory was last synced (absent: never).",
-            labels=["peer"],
-        )
+            field: GaugeMetricFamily(name, help_text, labels=["peer"])
+            for field, name, help_text in _PEER_GAUGES
+        }
         for figure in self._peers:
-            for name, family in families.items():
-                family.add_metric([figure.peer], float(getattr(figure, name)))
-            if figure.directory_synced_timestamp is not None:
-                synced.add_metric([figure.peer], figure.directory_synced_timestamp)
+            for field, family in families.items():
+                # A field that is None (a directory never synced) leaves its sample out.
+                if (value := getattr(figure, field)) is not None:
+                    family.add_metric([figure.peer], float(value))
         yield from families.values()
-        yield synced
 
 
 @dataclass(frozen=True, slots=True)
