@@ -18,7 +18,7 @@ work per core (hardened parse, exclusive C14N, SHA-256, RSA verify:
 ``--compare DIR`` measures another checkout (e.g. main's start commit) in
 the same run, alternating builds round by round, so both sides see the
 same neighbours on a shared machine. The envelopes, agencies and ``wrk``
-script are :mod:`benchmarks.fleet_intake`'s.
+script are :mod:`benchmarks.intake_rig`'s, shared with :mod:`benchmarks.fleet_intake`.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from axis.settings import Settings
 from axis.storage import database
-from benchmarks import fleet_intake
-from benchmarks.fleet_intake import CONNECTIONS, Fleet
+from benchmarks import intake_rig
+from benchmarks.intake_rig import CONNECTIONS, Fleet
 from benchmarks.verify import raw_verify
 from tests.support.databases import with_database
 
@@ -70,7 +70,7 @@ web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), reuse_port=True, print
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Node(Fleet):
-    """A fleet_intake node serving with ``workers`` processes sharing its port."""
+    """A rig node serving with ``workers`` processes sharing its port."""
 
     workers: int = WORKERS
 
@@ -110,7 +110,7 @@ async def _http_limit(folder: Path) -> dict[str, float]:
     """Requests/s of a bare aiohttp route in WORKERS processes: what HTTP alone costs."""
     script = folder / "bare.py"
     script.write_text(_BARE)
-    port = fleet_intake._free_port()
+    port = intake_rig.free_port()
     servers = [_start([sys.executable, str(script), str(port)]) for _ in range(WORKERS)]
     try:
         await _wait_listening(port)
@@ -193,29 +193,29 @@ async def _round(
     code: Path, server_url: str, folder: Path, messages: int, size: int, profile: Path | None
 ) -> dict[str, Any]:
     node = Node(code, await _new_database(server_url), folder)
-    credentials, recipients, secrets = await asyncio.to_thread(fleet_intake._set_up, node)
+    credentials, recipients, secrets = await asyncio.to_thread(intake_rig.set_up, node)
     manifest = await asyncio.to_thread(
-        fleet_intake._prepare, node, "round", 0, messages, size, credentials, recipients, secrets
+        intake_rig.prepare, node, "round", 0, messages, size, credentials, recipients, secrets
     )
     lua = folder / "post.lua"
-    lua.write_text(fleet_intake._LUA)
-    port = fleet_intake._free_port()
+    lua.write_text(intake_rig.POST_LUA)
+    port = intake_rig.free_port()
     server = _start(
         [sys.executable, "-m", "axis", "serve", "--port", str(port)], code, node.environment()
     )
     try:
-        await fleet_intake._wait_ready(port)
+        await intake_rig.wait_ready(port)
         processes = [psutil.Process(server.pid), *psutil.Process(server.pid).children(True)]
         cpu_before = sum(sum(p.cpu_times()[:2]) for p in processes)
         load = os.getloadavg()[0]
-        since = await fleet_intake._database_now(node.url)
+        since = await intake_rig.database_now(node.url)
         profiler = _profiler(server.pid, profile)
         run = await asyncio.create_subprocess_exec(
             "wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", "600s", "--timeout", "30s",
             "--latency", "-s", str(lua), f"http://127.0.0.1:{port}", "--", str(manifest), "2",
             stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
-        await fleet_intake._until_answered(node.url, since, messages)
+        await intake_rig.until_answered(node.url, since, messages)
         run.send_signal(signal.SIGINT)
         output = (await run.communicate())[0].decode()
         cpu_used = sum(sum(p.cpu_times()[:2]) for p in processes) - cpu_before
@@ -225,7 +225,7 @@ async def _round(
     finally:
         server.terminate()
         server.wait()
-    accepted, span = await fleet_intake._intake_rate(node.url, since)
+    accepted, span = await intake_rig.intake_rate(node.url, since)
     statuses = [line for line in output.splitlines() if line.startswith("FLEET")]
     crypto = await asyncio.to_thread(_crypto_limit, manifest, folder)
     shutil.rmtree(manifest.parent)
