@@ -29,6 +29,12 @@ CREATE TABLE relay_events (
 );
 CREATE INDEX relay_events_due_idx ON relay_events (peer_name, next_attempt_at, id);
 
+-- A VXP peer is polled, never called back: a document this axis took from
+-- it was confirmed with updateStatus once committed, and VXP has no call for
+-- transport events. So deliveries of messages that came in from a VXP peer
+-- owe it no relay_events row (one would wait forever for a
+-- POST /api/v1/relay/events the peer cannot take); receipts still travel
+-- back as status messages, by sendEdoc.
 CREATE FUNCTION relay_event_follows_delivery() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -36,7 +42,8 @@ BEGIN
     SELECT h.peer_name, h.origin, h.origin_message_id, NEW.recipient_id, NEW.transport_state,
            CASE WHEN NEW.transport_state = 'dead' THEN NEW.last_error END
     FROM relay_hops h
-    WHERE h.message_id = NEW.message_id;
+    JOIN peers p ON p.name = h.peer_name
+    WHERE h.message_id = NEW.message_id AND p.protocol <> 'vxp';
     IF FOUND THEN
         PERFORM pg_notify('axis_relay_events', '');
     END IF;
