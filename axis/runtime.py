@@ -61,8 +61,9 @@ def open_runtime(settings: Settings, pool: Pool, worker_index: int = 0) -> Runti
     secret_box = secret_box_for(settings)
     registry = Registry(pool, secret_box)
     trust = TrustCache(pool)
-    intake = Intake(settings, pool, registry, trust)
     peers = Peers(pool, secret_box)
+    peer_cache = PeerCache(peers)
+    intake = Intake(settings, pool, registry, trust, peer_cache)
     return Runtime(
         settings=settings,
         pool=pool,
@@ -77,6 +78,6 @@ def open_runtime(settings: Settings, pool: Pool, worker_index: int = 0) -> Runti
         rate_counts=FleetCounters(pool),
         allowances=ExpiringCache(lambda _: allowances.all_allowances(pool), ttl=ALLOWANCES_TTL),
         peers=peers,
-        peer_cache=PeerCache(peers),
+        peer_cache=peer_cache,
         worker_index=worker_index,
     )

@@ -18,11 +18,9 @@ from aiohttp import web
 
 from axis.boundary import MESSAGE_ID, ORGAN_ID
 from axis.delivery.relay import events
-from axis.expiring_cache import ExpiringCache
 from axis.intake.refusals import MessageTooLarge, Unauthenticated
 from axis.intake.relay import MAX_PATH, CallingPeer, IncomingHop
-from axis.registry import peer_stand_in as peers
-from axis.registry.peer_stand_in import Peer
+from axis.registry.peers import Peer
 from axis.registry.routes import InvalidPeerName, check_peer_name
 from axis.vocabulary import ReceivedVia, TransportState
 from endpoints import rate_limits
@@ -30,12 +28,6 @@ from endpoints.boundary import json_body
 from endpoints.keys import RUNTIME
 from endpoints.problems import Problem
 
-# Peers by the secret they present, as agencies are found (axis.runtime): a
-# short TTL, so a removed peer or a new secret is seen within seconds, and
-# few misses kept, so made-up tokens cannot fill the cache.
-PEERS_BY_SECRET = web.AppKey("axis_peers_by_secret", ExpiringCache[str, Peer | None])
-PEERS_TTL = 2.0
-PEERS_MISSES = 256
 _MAX_EVENTS = 1000
 _MAX_RECIPIENTS = 1000
 
@@ -65,7 +57,9 @@ async def _calling_peer(request: web.Request) -> Peer:
         raise await runtime.intake.refuse(
             refusal, None, received_via=ReceivedVia.RELAY, source=request.remote or ""
         )
-    peer = await request.app[PEERS_BY_SECRET].get(token)
+    # The process's peer snapshot holds every peer's lookup digest: no round
+    # trip per hop, and a made-up token costs a comparison, never a cache entry.
+    peer = await runtime.peer_cache.peer_by_bearer(token)
     if peer is None:
         refusal = Unauthenticated("The bearer secret does not belong to any peer axis.")
         raise await runtime.intake.refuse(
@@ -174,19 +168,7 @@ async def relay_events(request: web.Request) -> web.Response:
     return _json({"received": len(items), "applied": applied})
 
 
-async def _peer_cache(app: web.Application) -> None:
-    runtime = app.get(RUNTIME)
-    if runtime is None:  # an application built only to list its routes
-        return
-
-    async def by_secret(secret: str) -> Peer | None:
-        return await peers.peer_by_bearer(runtime.pool, runtime.secret_box, secret)
-
-    app[PEERS_BY_SECRET] = ExpiringCache(by_secret, ttl=PEERS_TTL, max_misses=PEERS_MISSES)
-
-
 def add_routes(app: web.Application) -> None:
-    app.on_startup.append(_peer_cache)
     app.router.add_post("/api/v1/relay", relay)
     app.router.add_post("/api/v1/relay/events", relay_events)
 

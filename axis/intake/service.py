@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import asyncpg
@@ -24,7 +25,6 @@ from lxml import etree
 
 import signing
 from axis import metrics
-from axis.expiring_cache import ExpiringCache
 from axis.intake import sealing
 from axis.intake.door import DoorRefusals
 from axis.intake.identifiers import check_identifiers
@@ -49,10 +49,10 @@ from axis.intake.refusals import (
 )
 from axis.intake.relay import IncomingHop, check_path, check_sender, hop_recipients
 from axis.intake.writer import Item
-from axis.registry import peer_stand_in as peers
 from axis.registry import transition
 from axis.registry.agencies import Agency, Registry
 from axis.registry.agency_cache import AgencyCache
+from axis.registry.peer_cache import PeerCache
 from axis.registry.routes import RouteTable
 from axis.registry.trust_cache import TrustCache
 from axis.settings import Settings
@@ -140,6 +140,11 @@ def _sha256(data: Body) -> bytes:
     return data.sha256 if isinstance(data, SpooledBody) else hashlib.sha256(data).digest()
 
 
+def _nowhere(_peer_name: str, _organ_id: str) -> bool:
+    """``known_remotely`` when no recipient is routed to a peer (never asked)."""
+    return False
+
+
 def _urgency(item: Item) -> int:
     """A hỏa tốc document is stored before routine ones waiting with it (issue #8)."""
     return item.priority if isinstance(item, CheckedDocument) else 0
@@ -152,6 +157,7 @@ class Intake:
         pool: Pool,
         registry: Registry,
         trust: TrustCache,
+        peers: PeerCache,
         *,
         agency_ttl: float = 2.0,
         batch_size: int = 100,
@@ -161,11 +167,9 @@ class Intake:
         self._registry = registry
         self._trust = trust
         self._agencies = AgencyCache(registry, ttl=agency_ttl)
-        # The peers' routes change rarely and are read by every document with a
-        # recipient this axis does not register.
-        self._routes: ExpiringCache[str, RouteTable] = ExpiringCache(
-            lambda _: peers.load_route_table(pool), ttl=agency_ttl
-        )
+        # The peers' routes, from the process's snapshot: read by every document
+        # with a recipient this axis does not register.
+        self._peers = peers
         self._committer: GroupCommitter[Item, Outcome] = GroupCommitter(
             pool, sealing.write_with_seals, batch_size=batch_size, urgency=_urgency
         )
@@ -414,8 +418,13 @@ class Intake:
         acting_for = _recipients(document)
         wanted = acting_for if wanted is None else wanted
         known = await self._agencies.agencies(wanted)
-        table = RouteTable(()) if len(known) == len(wanted) else await self._routes.get("routes")
-        routed = route_document(wanted, known, table, peers.directory_knows, crossed=crossed)
+        table = RouteTable(())
+        known_remotely: Callable[[str, str], bool] = _nowhere
+        # Only a recipient this axis does not register makes intake ask the peers.
+        if len(known) < len(wanted):
+            table = await self._peers.route_table()
+            known_remotely = await self._peers.directory_check(wanted, is_local=known.__contains__)
+        routed = route_document(wanted, known, table, known_remotely, crossed=crossed)
         business = document.business
         return CheckedDocument(
             document_id=document.document_id or "",

@@ -107,7 +107,7 @@ async def background_work(runtime: Runtime) -> AsyncIterator[BackgroundWork]:
         node = await running.enter_async_context(nodes.present(runtime.pool, nodes.Part.WORK))
         # Hops to peer axes ride the push worker; each peer protocol has its
         # transport here (a VXP peer's joins NATIVE_TRANSPORTS).
-        relay = RelayRoad(runtime.settings, runtime.pool, runtime.secret_box, relay_transports())
+        relay = RelayRoad(runtime.settings, runtime.peer_cache, relay_transports())
         worker = DeliveryWorker(
             runtime.settings, runtime.pool, runtime.registry, owner=node.node_id, relay=relay
         )

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from axis.registry import peer_stand_in
 from axis.runtime import Runtime, open_runtime
 from axis.settings import Settings
 from axis.storage.database import Pool
@@ -29,12 +28,8 @@ async def nation(pool: Pool) -> AsyncIterator[tuple[Runtime, TestClient[Any, Any
     runtime = open_runtime(Settings(secret_key="test-key", name="nation"), pool)
     await trust_test_ca(pool)
     await register_agency(runtime, READER)
-    _, secret = await peer_stand_in.add_peer(
-        pool, runtime.secret_box, "province-a", "http://127.0.0.1:9", ["*.*.*.H40"]
-    )
-    _, secret_c = await peer_stand_in.add_peer(
-        pool, runtime.secret_box, "province-c", "http://127.0.0.1:10", ["*.*.*.H61"]
-    )
+    _, secret = await runtime.peers.add_peer("province-a", "http://127.0.0.1:9", ["*.*.*.H40"])
+    _, secret_c = await runtime.peers.add_peer("province-c", "http://127.0.0.1:10", ["*.*.*.H61"])
     SECRETS["province-c"] = secret_c
     async with TestClient(TestServer(build_application(runtime))) as client:
         yield runtime, client, secret
@@ -134,9 +129,9 @@ async def test_events_move_relay_deliveries_forward_only(
     await runtime.pool.execute(
         "UPDATE deliveries SET transport_state = 'relayed' WHERE message_id = $1", stored
     )
-    _, province_c = await peer_stand_in.add_peer(
-        runtime.pool, runtime.secret_box, "province-d", "http://127.0.0.1:11", ["x"]
-    )
+    _, province_c = await runtime.peers.add_peer("province-d", "http://127.0.0.1:11", ["x"])
+    # This process changed its peers: its snapshot is read again at once.
+    runtime.peer_cache.invalidate()
     event = {"origin": "province-a", "origin_message_id": "m-1", "recipient": BEYOND,
              "at": "2026-12-01T10:00:00+00:00"}  # fmt: skip
     # Only the peer the delivery went through may report on it.

@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from axis.intake.service import Intake
 from axis.registry.agencies import Registry
+from axis.registry.peer_cache import PeerCache
 from axis.runtime import Runtime, open_runtime
 from axis.settings import Settings
 from axis.storage.database import Pool, create_pool
@@ -168,10 +169,13 @@ async def open_broker(database_url: str, **settings: Any) -> AsyncIterator[Broke
     config = Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, **settings)
     pool = await create_pool(database_url, 8)
     runtime = open_runtime(config, pool)
+    # Nor a peer snapshot older than the peers a test has just added.
+    peer_cache = PeerCache(runtime.peers, recheck_interval=0.0)
+    object.__setattr__(runtime, "peer_cache", peer_cache)
     object.__setattr__(
         runtime,
         "intake",
-        Intake(config, pool, runtime.registry, runtime.trust, agency_ttl=0.0),
+        Intake(config, pool, runtime.registry, runtime.trust, peer_cache, agency_ttl=0.0),
     )
     await trust_test_ca(pool)
     runtime.trust.invalidate()

@@ -7,6 +7,13 @@ by an agency of A verifies at the nation and at B exactly as at A. Peers are
 wired the way an operator wires them: ``axis peer add`` on each side prints
 the secret the other side then gives to ``axis peer set-secret``.
 
+Once a peer's directory is synced, an axis refuses a recipient routed to it
+that the copy lacks (federation.md, Routing), and each process syncs its
+peers as it starts. So whenever a running member of the federation starts or
+registers an agency, the harness syncs the running axes' copies as ``axis
+peer sync`` does, the nation's first (it relays the provinces' agencies),
+then the provinces': a test may register agencies and send at once.
+
     async with federation(server_url, template, tmp_path) as fed:
         sender = await fed.a.register(SENDER_A)
         reader = await fed.b.register(READER_B)
@@ -23,15 +30,15 @@ import contextlib
 import json
 import signal
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-from axis.registry import peer_stand_in
 from axis.registry.agencies import AgencyCredentials
+from axis.registry.directory_sync import default_sources, sync_peer
 from axis.runtime import Runtime, open_runtime
 from axis.settings import Settings
 from axis.storage import database
@@ -69,6 +76,12 @@ class Axis:
     port: int = field(default_factory=free_port)
     process: ServerProcess | None = None
     environment: dict[str, str] = field(default_factory=dict)
+    # Called once this axis started or registered an agency (the federation's
+    # directory sync); None for an axis outside a federation.
+    changed: Callable[[], Awaitable[None]] | None = None
+
+    # Started and answering (a process still starting cannot be synced from).
+    running: bool = False
 
     @property
     def base_url(self) -> str:
@@ -87,8 +100,12 @@ class Axis:
         log = self.log_path.with_name(f"{self.log_path.stem}-{uuid.uuid4().hex[:6]}.log")
         self.process = start_server([], log, self._environment(), port=self.port)
         await asyncio.to_thread(self.process.wait_ready)
+        self.running = True
+        if self.changed is not None:
+            await self.changed()
 
     async def stop(self, stop_signal: int = signal.SIGTERM) -> None:
+        self.running = False
         if self.process is not None:
             await asyncio.to_thread(self.process.stop, stop_signal)
             self.process = None
@@ -97,7 +114,16 @@ class Axis:
         self, organ_id: str, *, endpoint_url: str | None = None
     ) -> AgencyCredentials:
         """Registers a local agency (trusting the test CA), as ``axis agency add`` would."""
-        return await register_agency(self.runtime, organ_id, endpoint_url=endpoint_url)
+        credentials = await register_agency(self.runtime, organ_id, endpoint_url=endpoint_url)
+        if self.changed is not None:
+            await self.changed()
+        return credentials
+
+    async def sync_from(self, peer_name: str) -> None:
+        """Copies ``peer_name``'s directory now, as ``axis peer sync NAME`` does."""
+        peer = await self.runtime.peers.require(peer_name)
+        sources = default_sources(self.runtime.settings)
+        await sync_peer(self.runtime.peers, peer, sources, own_name=self.name)
 
     def cli(self, *arguments: str) -> str:
         """Runs ``axis ARGUMENTS`` against this axis's database; its standard output."""
@@ -108,12 +134,6 @@ class Axis:
 
     async def peer_add(self, name: str, url: str, *serves: str) -> str:
         """``axis peer add NAME --url URL --serves P... --json``; the secret it printed."""
-        if not await _peer_cli():
-            # Before fed-peers' CLI is merged: the same registry calls, in process.
-            _, secret = await peer_stand_in.add_peer(
-                self.pool, self.runtime.secret_box, name, url, serves
-            )
-            return secret
         arguments = ["peer", "add", name, "--url", url, "--json"]
         for pattern in serves:
             arguments += ["--serves", pattern]
@@ -123,11 +143,7 @@ class Axis:
         return str(json.loads(done.stdout)["secret"])
 
     async def peer_set_secret(self, name: str, secret: str) -> None:
-        if not await _peer_cli():
-            await peer_stand_in.set_outbound_secret(
-                self.pool, self.runtime.secret_box, name, secret
-            )
-            return
+        """``axis peer set-secret NAME SECRET``: what this axis presents to ``name``."""
         done = await asyncio.to_thread(
             run_axis, ["peer", "set-secret", name, secret], self._environment()
         )
@@ -136,25 +152,13 @@ class Axis:
 
     async def outbound_secret(self, peer_name: str) -> str:
         """The secret this axis presents to ``peer_name`` (to play that hop by hand)."""
-        listed = await peer_stand_in.list_peers(self.pool, self.runtime.secret_box)
-        secret = next(peer.outbound_secret for peer in listed if peer.name == peer_name)
-        assert secret is not None
-        return secret
+        peer = await self.runtime.peers.require(peer_name)
+        assert peer.outbound_secret is not None
+        return peer.outbound_secret
 
     async def fetchval(self, query: str, *arguments: Any) -> Any:
         """A read for assertions (tests may read the database; the code may not do this)."""
         return await self.pool.fetchval(query, *arguments)
-
-
-_PEER_CLI: list[bool] = []
-
-
-async def _peer_cli() -> bool:
-    """Whether ``axis peer`` exists yet (asked once a session: a CLI start costs seconds)."""
-    if not _PEER_CLI:
-        done = await asyncio.to_thread(run_axis, ["peer", "--help"])
-        _PEER_CLI.append(done.returncode == 0)
-    return _PEER_CLI[0]
 
 
 async def wire(left: Axis, right: Axis, left_sends: str, right_sends: str) -> None:
@@ -173,10 +177,28 @@ class Federation:
     a: Axis
     nation: Axis
     b: Axis
+    # One sync at a time: two interleaved could leave a province a copy read
+    # before the nation's was up to date.
+    syncing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def axes(self) -> tuple[Axis, Axis, Axis]:
         return (self.a, self.nation, self.b)
+
+    async def sync_directories(self) -> None:
+        """The running axes' copies of each other's directories, brought up to date.
+
+        The nation's copies first, so the provinces' copies of the nation's
+        directory then hold every province's agencies.
+        """
+        async with self.syncing:
+            if not self.nation.running:
+                return
+            provinces = [axis for axis in (self.a, self.b) if axis.running]
+            for province in provinces:
+                await self.nation.sync_from(province.name)
+            for province in provinces:
+                await province.sync_from(self.nation.name)
 
 
 async def _create_database(server_url: str, template: str) -> str:
@@ -198,7 +220,12 @@ async def _drop_database(server_url: str, name: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _axis(server_url: str, template: str, name: str, logs: Path) -> AsyncIterator[Axis]:
+async def open_axis(server_url: str, template: str, name: str, logs: Path) -> AsyncIterator[Axis]:
+    """One axis named ``name`` on a fresh database cloned from ``template``, not started.
+
+    It trusts the test CA; its process starts with :meth:`Axis.start`, and
+    everything (process, runtime, database) is gone on exit.
+    """
     database_name = await _create_database(server_url, template)
     url = with_database(server_url, database_name)
     pool = await database.create_pool(url, 4)
@@ -226,12 +253,14 @@ async def federation(
     """
     async with contextlib.AsyncExitStack() as stack:
         a, nation, b = [
-            await stack.enter_async_context(_axis(server_url, template, name, logs))
+            await stack.enter_async_context(open_axis(server_url, template, name, logs))
             for name in (PROVINCE_A, NATION, PROVINCE_B)
         ]
         await wire(a, nation, "*", A_PATTERN)
         await wire(b, nation, "*", B_PATTERN)
         fed = Federation(a, nation, b)
+        for axis in fed.axes:
+            axis.changed = fed.sync_directories
         if start:
             await asyncio.gather(*(axis.start() for axis in fed.axes))
         yield fed

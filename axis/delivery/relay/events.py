@@ -30,7 +30,7 @@ from axis.delivery import trail
 from axis.delivery.push.backoff import Backoff
 from axis.delivery.relay.native import EVENTS_PATH
 from axis.delivery.relay.road import RelayRoad
-from axis.registry.peer_stand_in import Peer
+from axis.registry.peers import Peer
 from axis.storage import notifications, sql
 from axis.storage.channels import Channel
 from axis.storage.database import Pool

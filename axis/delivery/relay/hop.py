@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from axis.delivery.push.client import PushOutcome, PushResult
-from axis.registry.peer_stand_in import Peer
+from axis.registry.peers import Peer
 
 _DETAIL_CHARACTERS = 300
 

@@ -2,7 +2,8 @@
 
 The push worker owns claiming, leases, backoff, circuits and the retry
 budget; this object knows the peers (their URL, protocol and the secret this
-axis presents, read through a short cache) and which :class:`HopTransport`
+axis presents, read from the process's peer snapshot,
+:class:`axis.registry.peer_cache.PeerCache`) and which :class:`HopTransport`
 speaks each protocol. The composition root gives it the transports, so a
 VXP peer's transport plugs in beside the native one.
 """
@@ -17,40 +18,29 @@ import aiohttp
 from axis.delivery.push.claims import RelayClaim
 from axis.delivery.relay.hop import Hop, HopOutcome, HopTransport
 from axis.delivery.relay.native import NativeTransport
-from axis.expiring_cache import ExpiringCache
-from axis.registry import peer_stand_in as peers
-from axis.registry.peer_stand_in import Peer
-from axis.registry.secret_box import SecretBox
+from axis.registry.peer_cache import PeerCache
+from axis.registry.peers import Peer
 from axis.settings import Settings
-from axis.storage.database import Pool
 
 logger = logging.getLogger(__name__)
 
 # A transport for one protocol, built on the road's HTTP session and time limit.
 TransportFactory = Callable[[aiohttp.ClientSession, float], HopTransport]
 NATIVE_TRANSPORTS: Mapping[str, TransportFactory] = {"native": NativeTransport}
-PEERS_TTL = 5.0
 
 
 class RelayRoad:
     def __init__(
         self,
         settings: Settings,
-        pool: Pool,
-        secret_box: SecretBox,
+        peers: PeerCache,
         transports: Mapping[str, TransportFactory] = NATIVE_TRANSPORTS,
     ) -> None:
         self._settings = settings
         self._factories = dict(transports)
         self._transports: dict[str, HopTransport] = {}
         self._session: aiohttp.ClientSession | None = None
-        self._peers: ExpiringCache[str, dict[str, Peer]] = ExpiringCache(
-            lambda _: self._load_peers(pool, secret_box), ttl=PEERS_TTL
-        )
-
-    @staticmethod
-    async def _load_peers(pool: Pool, secret_box: SecretBox) -> dict[str, Peer]:
-        return {peer.name: peer for peer in await peers.list_peers(pool, secret_box)}
+        self._peers = peers
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -58,7 +48,7 @@ class RelayRoad:
         return self._session
 
     async def peer(self, name: str) -> Peer | None:
-        return (await self._peers.get("peers")).get(name)
+        return await self._peers.peer(name)
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(auto_decompress=False)
@@ -94,6 +84,6 @@ class RelayRoad:
         transport = self._transports.get(peer.protocol)
         if transport is None:
             return HopOutcome.retry(
-                f"no transport for protocol {peer.protocol!r} here", peer_failed=False
+                f"no transport for protocol '{peer.protocol}' here", peer_failed=False
             )
         return await transport.send(self.hop(claim, peer))

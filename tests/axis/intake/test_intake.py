@@ -146,7 +146,9 @@ async def test_a_status_is_routed_to_the_original_sender(broker: Broker) -> None
 
 async def test_two_processes_racing_with_the_same_bytes_store_one_message(broker: Broker) -> None:
     runtime = broker.runtime
-    other = Intake(runtime.settings, runtime.pool, runtime.registry, runtime.trust)
+    other = Intake(
+        runtime.settings, runtime.pool, runtime.registry, runtime.trust, runtime.peer_cache
+    )
     try:
         agency = await runtime.registry.require(SENDER)
         sender = broker.agencies[SENDER]

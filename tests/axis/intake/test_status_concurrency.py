@@ -32,7 +32,8 @@ async def broker(database_url: str) -> AsyncIterator[Broker]:
 async def _race(broker: Broker, organ_id: str, data: bytes) -> list[Accepted | BaseException]:
     runtime = broker.runtime
     others = [
-        Intake(runtime.settings, runtime.pool, runtime.registry, runtime.trust) for _ in range(2)
+        Intake(runtime.settings, runtime.pool, runtime.registry, runtime.trust, runtime.peer_cache)
+        for _ in range(2)
     ]
     intakes = [runtime.intake, *others]
     try:

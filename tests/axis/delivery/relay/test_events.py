@@ -9,7 +9,8 @@ from aiohttp.test_utils import TestServer
 
 from axis.delivery.relay.events import EventReporter, ReporterOptions
 from axis.delivery.relay.road import RelayRoad
-from axis.registry import peer_stand_in
+from axis.registry.peer_cache import PeerCache
+from axis.registry.peers import Peers
 from axis.registry.secret_box import SecretBox
 from axis.settings import Settings
 from axis.storage.database import Pool
@@ -31,13 +32,14 @@ async def test_events_wait_while_the_peer_fails_and_go_once_it_answers(pool: Poo
     box = SecretBox.from_passphrase("test")
     url = str(server.make_url("")).rstrip("/")
     try:
-        await peer_stand_in.add_peer(pool, box, "nation", url, ["*"])
-        await peer_stand_in.set_outbound_secret(pool, box, "nation", "toward-nation")
+        peers = Peers(pool, box)
+        await peers.add_peer("nation", url, ["*"])
+        await peers.set_outbound_secret("nation", "toward-nation")
         await pool.execute(
             "INSERT INTO relay_events (peer_name, origin, origin_message_id, recipient_id, state)"
             " VALUES ('nation', 'province-a', 'm1', '000.00.01.H53', 'delivered')"
         )
-        road = RelayRoad(Settings(secret_key="test"), pool, box)
+        road = RelayRoad(Settings(secret_key="test"), PeerCache(peers))
         await road.start()
         reporter = EventReporter(pool, road, "owner-1", ReporterOptions(backoff_base=0.0))
         try:

@@ -7,7 +7,7 @@ import json
 from axis.delivery.push.client import PushResult
 from axis.delivery.relay.hop import Hop
 from axis.delivery.relay.native import classify, hop_headers
-from axis.registry.peer_stand_in import Peer
+from axis.registry.peers import Peer, PeerProtocol
 from axis.registry.routes import PeerPattern
 
 
@@ -36,7 +36,9 @@ def test_408_429_and_5xx_are_retried_429_without_blaming_the_peer() -> None:
 
 
 def test_a_hop_carries_the_federation_headers() -> None:
-    peer = Peer("nation", "http://n", "native", None, (PeerPattern.parse("*"),), "s", None)
+    peer = Peer(
+        "nation", "http://n", PeerProtocol.NATIVE, None, (PeerPattern.parse("*"),), "s", None
+    )
     hop = Hop(peer, "m2", "province-a", "m1", ("a.H53", "b.H53"), ("province-a", "nation"), b"x")
     assert hop_headers(hop, "s") == {
         "Authorization": "Bearer s",

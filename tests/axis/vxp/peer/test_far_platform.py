@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any, cast
 
 import aiohttp
 
@@ -32,10 +31,8 @@ def signed(organ_id: str, unsigned: bytes) -> bytes:
 
 
 def hop(far: FarPlatform, body: bytes, recipients: tuple[str, ...], **peer: str) -> Hop:
-    # The relay road's Hop holds its stand-in Peer until fed-peers' registry replaces
-    # it; the transport needs only the fields both have (VxpAddress).
     return Hop(
-        peer=cast(Any, vxp_peer(far, **peer)),
+        peer=vxp_peer(far, **peer),
         message_id="near-message-1",
         origin="province-a",
         origin_message_id="near-message-1",

@@ -22,7 +22,7 @@ from axis.registry.agencies import AgencyCredentials
 from signing import sign
 from tests.support import envelopes
 from tests.support.agencies import credential_for
-from tests.support.federation import Axis, _axis
+from tests.support.federation import Axis, open_axis
 from tests.support.waiting import eventually
 
 SYSTEM = "000.00.00.H40"  # A's agency, and A's system on the far platform
@@ -88,8 +88,8 @@ class Joined:
 @contextlib.asynccontextmanager
 async def joined(server_url: str, template: str, logs: Path) -> AsyncIterator[Joined]:
     async with contextlib.AsyncExitStack() as stack:
-        a = await stack.enter_async_context(_axis(server_url, template, "province-a", logs))
-        far = await stack.enter_async_context(_axis(server_url, template, PEER, logs))
+        a = await stack.enter_async_context(open_axis(server_url, template, "province-a", logs))
+        far = await stack.enter_async_context(open_axis(server_url, template, PEER, logs))
         on_far = await far.register(SYSTEM)
         g22 = await far.register(FAR_AGENCY)
         h40 = await a.register(SYSTEM)
