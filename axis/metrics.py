@@ -70,7 +70,7 @@ GROUP_COMMIT_BATCH = Histogram(
 
 RELAY_HOPS = Counter(
     "axis_relay_hops_total",
-    "Relay deliveries through a peer axis by outcome (relayed, retrying, dead), by peer.",
+    "Hops to a peer axis (one per message and peer) by outcome: relayed, retrying, dead.",
     ["peer", "outcome"],
 )
 

@@ -242,10 +242,16 @@ async def record(
         circuits = await circuit_breaker.settle(
             connection, judgements, rules or circuit_breaker.BreakerRules()
         )
+    hops: set[tuple[str, str, str]] = set()
     for row in rows:
         metrics.record_delivery(row["transport_state"])
         if row["transport_state"] == TransportState.DELIVERED and row["latency"] is not None:
             metrics.observe_delivery_latency(row["latency"])
+        if row["via"] is not None:
+            # One hop carries several recipients' deliveries: counted once.
+            hops.add((row["message_id"], row["via"], row["transport_state"]))
+    for _, peer, state in hops:
+        metrics.record_hop(peer, state)
     return circuits
 
 
