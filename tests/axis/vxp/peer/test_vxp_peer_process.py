@@ -28,6 +28,7 @@ from tests.support.waiting import eventually
 SYSTEM = "000.00.00.H40"  # A's agency, and A's system on the far platform
 FAR_AGENCY = "000.00.00.G22"
 UNKNOWN = "000.00.00.X99"
+SUSPENDED = "000.00.00.G23"
 PEER = "national"
 
 
@@ -44,7 +45,7 @@ class Agency:
     def _headers(self, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.credentials.secret}", **extra}
 
-    async def submit(self, data: bytes) -> dict[str, Any]:
+    async def post(self, data: bytes) -> tuple[int, dict[str, Any]]:
         async with (
             aiohttp.ClientSession() as session,
             session.post(
@@ -54,8 +55,12 @@ class Agency:
             ) as answer,
         ):
             body: dict[str, Any] = await answer.json()
-            assert answer.status == 202, body
-            return body
+            return answer.status, body
+
+    async def submit(self, data: bytes) -> dict[str, Any]:
+        status, body = await self.post(data)
+        assert status == 202, body
+        return body
 
     async def get(self, path: str) -> tuple[int, bytes]:
         async with (
@@ -166,11 +171,27 @@ async def test_the_far_side_refusing_down_and_back_and_its_directory(
     server_url: str, template_database: str, tmp_path: Path
 ) -> None:
     async with joined(server_url, template_database, tmp_path) as fed:
-        # Refused there (an agency it does not know): dead here, with its code.
-        refused = await fed.system.submit(signed(SYSTEM, envelopes.document(SYSTEM, (UNKNOWN,))))
+        # The directory, from getAgenciesList (A's own agency left out).
+        await fed.far.register(SUSPENDED)
+        fed.a.cli("peer", "sync", PEER)
+        names = await fed.a.fetchval(
+            "SELECT array_agg(organ_id ORDER BY organ_id) FROM peer_directory WHERE peer_name = $1",
+            PEER,
+        )
+        assert names == sorted([FAR_AGENCY, SUSPENDED])
+
+        # Once synced, an agency the far side does not list is refused here at once.
+        status, problem = await fed.system.post(
+            signed(SYSTEM, envelopes.document(SYSTEM, (UNKNOWN,)))
+        )
+        assert (status, problem["code"]) == (422, "recipient.unknown"), problem
+
+        # Refused there (listed, but suspended since): dead here, with its code.
+        fed.far.cli("agency", "suspend", SUSPENDED)
+        refused = await fed.system.submit(signed(SYSTEM, envelopes.document(SYSTEM, (SUSPENDED,))))
         await eventually(lambda: _relayed(fed.system, refused["id"], "dead"), timeout=30)
         [row] = await fed.system.tracking(refused["id"])
-        assert row["last_error"].startswith("recipient.unknown"), row
+        assert row["last_error"].startswith("recipient.suspended"), row
 
         # Down, then back: retried, delivered once.
         await fed.far.stop()
@@ -186,14 +207,6 @@ async def test_the_far_side_refusing_down_and_back_and_its_directory(
         await eventually(lambda: _inbox_has(fed.far_agency, 1), timeout=30)
         [item] = await fed.far_agency.inbox()
         assert await fed.far_agency.get(f"/api/v1/messages/{item['id']}") == (200, document)
-
-        # The directory, from getAgenciesList (A's own agency left out).
-        fed.a.cli("peer", "sync", PEER)
-        names = await fed.a.fetchval(
-            "SELECT array_agg(organ_id ORDER BY organ_id) FROM peer_directory WHERE peer_name = $1",
-            PEER,
-        )
-        assert names == [FAR_AGENCY]
 
 
 async def _inbox_has(agency: Agency, count: int, kind: str = "edoc") -> bool:
