@@ -116,10 +116,12 @@ async def rehearse(url: str, documents: int, hold: float, logs: Path) -> dict[st
             "AXIS_LOG_LEVEL": "WARNING",
             "AXIS_PUSH_CONCURRENCY_PER_ENDPOINT": str(LIMIT),
         }
+        # The node to be killed starts first and is pushing before the other is
+        # up: a node whose claims keep every slot full would otherwise starve
+        # the other of leases, and the kill would find nothing to take over.
         for name in ("first", "second"):
             node = start_worker(["--database-url", url], logs / f"{name}.log", environment)
             nodes.append(node)
-        for node in nodes:
             await asyncio.to_thread(node.wait_ready)
         victim, survivor = nodes
         victim_id = await _node_id(pool, victim)
