@@ -34,8 +34,6 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime
 
-import asyncpg
-
 from axis.audit.chain import entry_hash
 from axis.fleet import leases
 from axis.storage import sql
@@ -49,7 +47,7 @@ SEAL_SECONDS = 0.25
 STANDBY_SECONDS = 1.0
 BATCH = 5000
 
-_LOST = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+_LOST = leases.CONNECTION_LOST
 
 
 def node_name() -> str:

@@ -15,10 +15,25 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import asyncpg
+
+from axis.errors import DatabaseUnavailable
 from axis.storage import sql
 from axis.storage.database import Connection, Pool
 
 logger = logging.getLogger(__name__)
+
+# What a task under a lease survives (and retries) when the database goes
+# away: a dead socket, the server's errors, the driver's own (a backend
+# killed mid-query can surface as InternalClientError), or our pool's word
+# that the database is unreachable. Anything else is a bug and ends the task.
+CONNECTION_LOST = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    DatabaseUnavailable,
+)
 
 
 @contextlib.asynccontextmanager

@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import aiohttp
-import asyncpg
 
 from axis.errors import AxisError
 from axis.fleet import leases
@@ -45,7 +44,7 @@ PAGE_SIZE = 1000
 # A directory larger than this is refused rather than held in memory.
 MAX_ENTRIES = 1_000_000
 
-_LOST = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+_LOST = leases.CONNECTION_LOST
 
 
 class DirectorySyncFailed(AxisError):

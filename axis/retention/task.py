@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
-
 from axis.errors import AxisError
 from axis.fleet import leases
 from axis.retention import partitions
@@ -45,7 +43,7 @@ LEASE_KEY = 0x61786973_72657461  # "axisreta"
 CHECK_SECONDS = 600.0
 EVERY = timedelta(days=1)
 
-_LOST = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+_LOST = leases.CONNECTION_LOST
 
 
 @dataclass(frozen=True, slots=True)
