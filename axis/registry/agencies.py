@@ -175,7 +175,7 @@ def _directory_query(*, searching: bool, under_parent: bool) -> str:
     return sql.query("registry_directory")
 
 
-def _prefix_end(prefix: str) -> str:
+def prefix_end(prefix: str) -> str:
     """The smallest string (bytewise) after every string that starts with ``prefix``."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
@@ -391,7 +391,7 @@ class Registry:
         q = q.strip()
         arguments: list[object] = [after, include_suspended, limit + 1]
         if q:
-            arguments += [q, _prefix_end(q)]
+            arguments += [q, prefix_end(q)]
         if parent_id is not None:
             arguments.append(parent_id)
         query = _directory_query(searching=bool(q), under_parent=parent_id is not None)

@@ -23,7 +23,7 @@ import asyncpg
 
 from axis.audit import chain as audit
 from axis.errors import AxisError
-from axis.registry.agencies import check_endpoint
+from axis.registry.agencies import check_endpoint, prefix_end
 from axis.registry.routes import (
     PeerPattern,
     PeerRoute,
@@ -362,7 +362,7 @@ class Peers:
         q = q.strip()
         arguments: list[object] = [after, limit]
         if q:
-            arguments += [q, _prefix_end(q)]
+            arguments += [q, prefix_end(q)]
         if parent_id is not None:
             arguments.append(parent_id)
         query = _remote_query(searching=bool(q), under_parent=parent_id is not None)
@@ -414,11 +414,6 @@ def _remote_query(*, searching: bool, under_parent: bool) -> str:
     if under_parent:
         return sql.query("remote_directory_parent")
     return sql.query("remote_directory")
-
-
-def _prefix_end(prefix: str) -> str:
-    """The smallest string (bytewise) after every string that starts with ``prefix``."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _remote(row: asyncpg.Record) -> RemoteAgency:
